@@ -1,0 +1,317 @@
+/* cgroups.c: cgroup placement and lifetime for v1, v2 and hybrid hosts
+ * (see cgroups.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "cgroups.h"
+
+#include <errno.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "utils.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+struct sbx_cgroup {
+  char *path;
+  char **created;   /* directories made by us, deepest last */
+  size_t created_len;
+};
+
+static bool is_fs(const char *path, long magic)
+{
+  struct statfs sf;
+
+  return statfs(path, &sf) == 0 && sf.f_type == magic;
+}
+
+enum sbx_cgroup_mode sbx_cgroup_mode(void)
+{
+  if (is_fs(CGROUP_ROOT, CGROUP2_SUPER_MAGIC))
+    return SBX_CGROUP_V2;
+  if (is_fs(CGROUP_ROOT "/unified", CGROUP2_SUPER_MAGIC))
+    return SBX_CGROUP_HYBRID;
+  return SBX_CGROUP_V1;
+}
+
+/* The mount points of every hierarchy: v1 controller dirs and the v2 one,
+ * NULL-terminated, malloc'd. */
+static char **hierarchy_mounts(void)
+{
+  cleanup_free char *text = NULL;
+  char **list = NULL;
+  size_t n = 0;
+  char *line, *save = NULL;
+
+  if (sbx_read_file("/proc/self/mountinfo", &text, NULL, NULL) < 0)
+    return calloc(1, sizeof(char *));
+  for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *sep = strstr(line, " - ");
+    char mnt[4096], fstype[64];
+    char **grown;
+    if (sep == NULL || sscanf(sep + 3, "%63s", fstype) != 1)
+      continue;
+    if (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0)
+      continue;
+    if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strncmp(mnt, CGROUP_ROOT, 14) != 0)
+      continue;
+    grown = realloc(list, (n + 2) * sizeof *list);
+    if (grown == NULL)
+      break;
+    list = grown;
+    list[n++] = strdup(mnt);
+    list[n] = NULL;
+  }
+  return list ? list : calloc(1, sizeof(char *));
+}
+
+static void strv_free(char **v)
+{
+  for (size_t i = 0; v && v[i]; i++)
+    free(v[i]);
+  free(v);
+}
+
+/* The runtime's own cgroup in the pids (v1) or unified hierarchy. */
+static char *own_cgroup(void)
+{
+  cleanup_free char *text = NULL;
+  char *line, *save = NULL, *found = NULL;
+
+  if (sbx_read_file("/proc/self/cgroup", &text, NULL, NULL) < 0)
+    return strdup("/");
+  for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c2 == NULL)
+      continue;
+    *c2 = '\0';
+    if (strcmp(c1 + 1, "") == 0 || strcmp(c1 + 1, "pids") == 0) {
+      free(found);
+      found = strdup(c2 + 1);
+      if (strcmp(c1 + 1, "pids") == 0)
+        break;
+    }
+  }
+  return found ? found : strdup("/");
+}
+
+char *sbx_cgroup_resolve_path(const struct sbx_context *ctx, const char *id,
+                              const struct oci_config *c, struct sbx_error *err)
+{
+  const char *p = c->linux_ ? c->linux_->cgroups_path : NULL;
+  cleanup_free char *own = NULL;
+  char *out;
+
+  if (p && ctx->systemd_cgroup && strchr(p, ':')) {
+    /* slice:prefix:name, with no systemd to ask: its cgroupfs layout. */
+    char slice[256], prefix[256], name[256];
+    if (sscanf(p, "%255[^:]:%255[^:]:%255s", slice, prefix, name) != 3)
+      return sbx_fail(err, EINVAL, "linux.cgroupsPath: `%s` is not slice:prefix:name", p), NULL;
+    out = sbx_strdup_printf("/%s/%s-%s.scope", slice, prefix, name);
+  } else if (p && p[0] == '/') {
+    out = strdup(p);
+  } else {
+    own = own_cgroup();
+    out = sbx_strdup_printf("%s/%s", strcmp(own, "/") == 0 ? "" : own, p && *p ? p : id);
+  }
+  if (out && strstr(out, "/../")) {
+    free(out);
+    return sbx_fail(err, EINVAL, "linux.cgroupsPath: `%s` leaves the hierarchy", p), NULL;
+  }
+  return out;
+}
+
+static int track(struct sbx_cgroup *cg, const char *dir)
+{
+  char **grown = realloc(cg->created, (cg->created_len + 1) * sizeof *grown);
+
+  if (grown == NULL)
+    return -1;
+  cg->created = grown;
+  cg->created[cg->created_len++] = strdup(dir);
+  return 0;
+}
+
+/* A new v1 cpuset cgroup starts with no cpus and mems, and refuses tasks
+ * until it has them: inherit the parent's. */
+static int init_cpuset(const char *dir, struct sbx_error *err)
+{
+  static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+
+  for (size_t i = 0; i < 2; i++) {
+    cleanup_free char *mine = sbx_strdup_printf("%s/%s", dir, files[i]);
+    cleanup_free char *parent = sbx_strdup_printf("%s/../%s", dir, files[i]);
+    cleanup_free char *value = NULL;
+    if (mine == NULL || parent == NULL || sbx_read_file(parent, &value, NULL, err) < 0)
+      return -1;
+    if (sbx_write_file(mine, value, strlen(value), err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* mkdir -p, remembering which levels we made so destroy removes only ours. */
+static int make_dirs(struct sbx_cgroup *cg, const char *mnt, const char *path,
+                     struct sbx_error *err)
+{
+  cleanup_free char *full = sbx_strdup_printf("%s%s", mnt, path);
+  size_t base = strlen(mnt);
+
+  if (full == NULL)
+    return sbx_fail(err, ENOMEM, "cgroup");
+  for (char *p = full + base + 1;; p++) {
+    if (*p != '/' && *p != '\0')
+      continue;
+    char saved = *p;
+    *p = '\0';
+    if (mkdir(full, 0755) == 0) {
+      track(cg, full);
+      if (access(full, F_OK) == 0 && strstr(mnt, "/cpuset") && init_cpuset(full, err) < 0)
+        return -1;
+    } else if (errno != EEXIST)
+      return sbx_fail(err, errno, "create cgroup `%s`", full);
+    *p = saved;
+    if (saved == '\0')
+      break;
+  }
+  return 0;
+}
+
+int sbx_cgroup_create(const struct sbx_context *ctx, const char *id, const struct oci_config *c,
+                      pid_t pid, struct sbx_cgroup **out, struct sbx_error *err)
+{
+  struct sbx_cgroup *cg = calloc(1, sizeof *cg);
+  char **mounts = hierarchy_mounts();
+  char pidtext[16];
+  int n = snprintf(pidtext, sizeof pidtext, "%d", pid);
+
+  *out = cg;
+  if (cg == NULL || mounts == NULL) {
+    strv_free(mounts);
+    return sbx_fail(err, ENOMEM, "cgroup");
+  }
+  cg->path = sbx_cgroup_resolve_path(ctx, id, c, err);
+  if (cg->path == NULL)
+    goto fail;
+  for (size_t i = 0; mounts[i]; i++) {
+    cleanup_free char *procs = sbx_strdup_printf("%s%s/cgroup.procs", mounts[i], cg->path);
+    if (make_dirs(cg, mounts[i], cg->path, err) < 0 ||
+        sbx_write_file(procs, pidtext, n, err) < 0)
+      goto fail;
+  }
+  strv_free(mounts);
+  return 0;
+fail:
+  strv_free(mounts);
+  return sbx_wrap(err, "linux.cgroupsPath");
+}
+
+const char *sbx_cgroup_path(const struct sbx_cgroup *cg)
+{
+  return cg->path;
+}
+
+int sbx_cgroup_destroy(struct sbx_cgroup *cg, struct sbx_error *err)
+{
+  int ret = 0;
+
+  for (size_t i = cg->created_len; i-- > 0;)
+    if (rmdir(cg->created[i]) < 0 && errno != ENOENT)
+      ret = sbx_fail(err, errno, "remove cgroup `%s`", cg->created[i]);
+  return ret;
+}
+
+void sbx_cgroup_free(struct sbx_cgroup *cg)
+{
+  if (cg == NULL)
+    return;
+  for (size_t i = 0; i < cg->created_len; i++)
+    free(cg->created[i]);
+  free(cg->created);
+  free(cg->path);
+  free(cg);
+}
+
+int sbx_cgroup_remove_path(const char *path, bool systemd, struct sbx_error *err)
+{
+  char **mounts = hierarchy_mounts();
+  int ret = 0;
+
+  for (size_t i = 0; mounts && mounts[i]; i++) {
+    cleanup_free char *dir = sbx_strdup_printf("%s%s", mounts[i], path);
+    /* Exited tasks leave their cgroup asynchronously: retry briefly. */
+    for (int tries = 0; tries < 100; tries++) {
+      if (rmdir(dir) == 0 || errno == ENOENT)
+        break;
+      if (errno != EBUSY) {
+        ret = sbx_fail(err, errno, "remove cgroup `%s`", dir);
+        break;
+      }
+      usleep(1000);
+    }
+  }
+  strv_free(mounts);
+  return ret;
+}
+
+static char *freezer_file(const char *path, bool *v2)
+{
+  *v2 = sbx_cgroup_mode() == SBX_CGROUP_V2;
+  return *v2 ? sbx_strdup_printf(CGROUP_ROOT "%s/cgroup.freeze", path)
+             : sbx_strdup_printf(CGROUP_ROOT "/freezer%s/freezer.state", path);
+}
+
+bool sbx_cgroup_is_frozen(const char *path, bool systemd)
+{
+  bool v2;
+  cleanup_free char *file = freezer_file(path, &v2);
+  cleanup_free char *text = NULL;
+
+  if (file == NULL || sbx_read_file(file, &text, NULL, NULL) < 0)
+    return false;
+  return v2 ? text[0] == '1' : strncmp(text, "FROZEN", 6) == 0;
+}
+
+static int set_freezer(const char *path, bool frozen, struct sbx_error *err)
+{
+  bool v2;
+  cleanup_free char *file = freezer_file(path, &v2);
+  const char *value = v2 ? (frozen ? "1" : "0") : (frozen ? "FROZEN" : "THAWED");
+
+  if (file == NULL)
+    return sbx_fail(err, ENOMEM, "freezer");
+  return sbx_write_file(file, value, strlen(value), err);
+}
+
+int sbx_cgroup_freeze(const char *path, bool systemd, struct sbx_error *err)
+{
+  return set_freezer(path, true, err);
+}
+
+int sbx_cgroup_thaw(const char *path, bool systemd, struct sbx_error *err)
+{
+  return set_freezer(path, false, err);
+}
+
+int sbx_cgroup_kill_all(const char *path, bool systemd, int sig, struct sbx_error *err)
+{
+  const char *hier = sbx_cgroup_mode() == SBX_CGROUP_V2 ? "" : "/pids";
+  cleanup_free char *procs = sbx_strdup_printf(CGROUP_ROOT "%s%s/cgroup.procs", hier, path);
+  cleanup_free char *text = NULL;
+  char *line, *save = NULL;
+
+  if (procs == NULL || sbx_read_file(procs, &text, NULL, err) < 0)
+    return -1;
+  for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    long pid;
+    if (sbx_parse_long(line, &pid) && pid > 0)
+      kill((pid_t)pid, sig);
+  }
+  return 0;
+}

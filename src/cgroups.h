@@ -1,0 +1,40 @@
+/* cgroups.h: the container's cgroup on cgroup v1, v2 or hybrid hosts:
+ * where it lives (linux.cgroupsPath, absolute, relative to the runtime's
+ * own cgroup, or systemd's slice:prefix:name), creating it and placing
+ * init in it before init runs, freezing, killing all its processes, and
+ * removing it.  Only cgroups this runtime created are ever touched. */
+#ifndef SBX_CGROUPS_H
+#define SBX_CGROUPS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "context.h"
+#include "error.h"
+#include "oci_spec.h"
+
+enum sbx_cgroup_mode { SBX_CGROUP_V1, SBX_CGROUP_HYBRID, SBX_CGROUP_V2 };
+
+struct sbx_cgroup;
+
+enum sbx_cgroup_mode sbx_cgroup_mode(void);
+
+/* The path inside every hierarchy (always starting with '/'). */
+char *sbx_cgroup_resolve_path(const struct sbx_context *ctx, const char *id,
+                              const struct oci_config *c, struct sbx_error *err);
+
+/* Create the cgroup in every hierarchy and move pid into it. */
+int sbx_cgroup_create(const struct sbx_context *ctx, const char *id, const struct oci_config *c,
+                      pid_t pid, struct sbx_cgroup **out, struct sbx_error *err);
+const char *sbx_cgroup_path(const struct sbx_cgroup *cg);
+int sbx_cgroup_destroy(struct sbx_cgroup *cg, struct sbx_error *err);
+void sbx_cgroup_free(struct sbx_cgroup *cg);
+
+/* Operations on a saved path (from state.json). */
+int sbx_cgroup_remove_path(const char *path, bool systemd, struct sbx_error *err);
+bool sbx_cgroup_is_frozen(const char *path, bool systemd);
+int sbx_cgroup_freeze(const char *path, bool systemd, struct sbx_error *err);
+int sbx_cgroup_thaw(const char *path, bool systemd, struct sbx_error *err);
+int sbx_cgroup_kill_all(const char *path, bool systemd, int sig, struct sbx_error *err);
+
+#endif

@@ -1,0 +1,743 @@
+/* container.c: create, start, kill, delete, state and list (see
+ * container.h).  create spawns init (directly with clone, or through a
+ * helper that first joins namespaces given by path), drives it through the
+ * sync protocol, runs the runtime-side hooks and saves the state. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "container.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+
+#include "capabilities.h"
+#include "cgroups.h"
+#include "console.h"
+#include "hooks.h"
+#include "init.h"
+#include "namespaces.h"
+#include "sync.h"
+#include "utils.h"
+
+#define OCI_VERSION "1.2.0"
+
+/* Everything create holds; released by create_release on any outcome. */
+struct create {
+  const struct sbx_context *ctx;
+  const char *id;
+  const struct sbx_create_options *opts;
+  struct oci_config *config;
+  char *config_text;
+  size_t config_len;
+  char *bundle;
+  char *rootfs;
+  int sync[2];
+  int fifo_fd;
+  int console_fd;
+  pid_t pid;
+  bool state_dir_made;
+  struct sbx_cgroup *cgroup;
+  struct sbx_caps caps;
+};
+
+static void create_release(struct create *c)
+{
+  oci_config_free(c->config);
+  free(c->config_text);
+  free(c->bundle);
+  free(c->rootfs);
+  for (int i = 0; i < 2; i++)
+    if (c->sync[i] >= 0)
+      close(c->sync[i]);
+  if (c->fifo_fd >= 0)
+    close(c->fifo_fd);
+  if (c->console_fd >= 0 && c->console_fd != c->opts->console_fd)
+    close(c->console_fd);
+  sbx_cgroup_free(c->cgroup);
+}
+
+/* Undo a failed create: the process, its cgroup, the state directory. */
+static void create_rollback(struct create *c)
+{
+  if (c->pid > 0) {
+    kill(c->pid, SIGKILL);
+    waitpid(c->pid, NULL, 0);
+  }
+  if (c->cgroup)
+    sbx_cgroup_destroy(c->cgroup, NULL);
+  if (c->state_dir_made)
+    sbx_state_remove_dir(c->ctx, c->id, NULL);
+}
+
+char *sbx_container_hook_state(const char *id, pid_t pid, const char *status,
+                               const char *bundle, const struct oci_config *c)
+{
+  struct oci_state s = {
+    .oci_version = OCI_VERSION, .id = (char *)id, .status = (char *)status, .pid = pid,
+    .bundle = (char *)bundle, .annotations = c ? c->annotations : NULL,
+    .annotations_len = c ? c->annotations_len : 0,
+  };
+  char *e = NULL;
+  char *json = oci_state_write(&s, false, &e);
+
+  free(e);
+  return json;
+}
+
+static int load_config(struct create *c, struct sbx_error *err)
+{
+  cleanup_free char *path = NULL;
+  char *msg = NULL;
+
+  if (c->opts->bundle) {
+    c->bundle = realpath(c->opts->bundle, NULL);
+    if (c->bundle == NULL)
+      return sbx_fail(err, errno, "bundle `%s`", c->opts->bundle);
+  } else if ((c->bundle = get_current_dir_name()) == NULL) {
+    return sbx_fail(err, errno, "current directory");
+  }
+  path = sbx_strdup_printf("%s/config.json", c->bundle);
+  if (sbx_read_file(path, &c->config_text, &c->config_len, err) < 0)
+    return -1;
+  c->config = oci_config_parse(c->config_text, c->config_len, &msg);
+  if (c->config == NULL) {
+    sbx_fail_take(err, EINVAL, msg);
+    return sbx_wrap(err, "%s", path);
+  }
+  return 0;
+}
+
+static int resolve_caps(struct create *c, struct sbx_error *err)
+{
+  cleanup_free char *warning = NULL;
+
+  if (sbx_caps_from_oci(c->config->process->capabilities, &c->caps, &warning, err) < 0)
+    return sbx_wrap(err, "process.capabilities");
+  if (warning)
+    sbx_log(c->ctx, SBX_LOG_WARNING, "%s", warning);
+  return 0;
+}
+
+static int check_config(struct create *c, struct sbx_error *err)
+{
+  const struct oci_config *cfg = c->config;
+  const struct oci_process *p = cfg->process;
+  struct stat st;
+
+  if (p == NULL)
+    return sbx_fail(err, EINVAL, "process: required to create a container");
+  if (p->args_len == 0 || p->args[0] == NULL || p->args[0][0] == '\0')
+    return sbx_fail(err, EINVAL, "process.args: must name a command");
+  if (p->cwd == NULL || p->cwd[0] != '/')
+    return sbx_fail(err, EINVAL, "process.cwd: must be an absolute path");
+  if (cfg->root == NULL || cfg->root->path == NULL)
+    return sbx_fail(err, EINVAL, "root.path: required");
+  c->rootfs = cfg->root->path[0] == '/' ? realpath(cfg->root->path, NULL) : ({
+    cleanup_free char *rel = sbx_strdup_printf("%s/%s", c->bundle, cfg->root->path);
+    rel ? realpath(rel, NULL) : NULL;
+  });
+  if (c->rootfs == NULL || stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+    return sbx_fail(err, c->rootfs ? ENOTDIR : errno, "root.path: `%s`", cfg->root->path);
+  if (cfg->linux_ == NULL || oci_linux_namespace(cfg->linux_, "mount") == NULL)
+    return sbx_fail(err, EINVAL, "linux.namespaces: a mount namespace is required");
+  if (p->terminal && c->opts->console_socket == NULL && c->opts->console_fd < 0)
+    return sbx_fail(err, EINVAL,
+                    "process.terminal is true: --console-socket is required to detach");
+  if (!p->terminal && c->opts->console_socket)
+    return sbx_fail(err, EINVAL, "--console-socket given but process.terminal is false");
+  if ((cfg->hostname && *cfg->hostname && !oci_linux_namespace(cfg->linux_, "uts")) ||
+      (cfg->domainname && *cfg->domainname && !oci_linux_namespace(cfg->linux_, "uts")))
+    return sbx_fail(err, EINVAL, "hostname: setting it needs a uts namespace");
+  if (resolve_caps(c, err) < 0)
+    return -1;
+  return sbx_ns_check_paths(cfg->linux_, err);
+}
+
+static int connect_console(struct create *c, struct sbx_error *err)
+{
+  c->console_fd = c->opts->console_fd;
+  if (c->opts->console_socket == NULL)
+    return 0;
+  c->console_fd = sbx_console_connect(c->opts->console_socket, err);
+  return c->console_fd < 0 ? sbx_wrap(err, "--console-socket") : 0;
+}
+
+static int make_fifo(struct create *c, struct sbx_error *err)
+{
+  cleanup_free char *fifo = sbx_state_file(c->ctx, c->id, "exec.fifo");
+
+  if (mkfifo(fifo, 0600) < 0)
+    return sbx_fail(err, errno, "mkfifo `%s`", fifo);
+  /* O_RDWR never blocks on a FIFO; init keeps this open and reads the byte
+   * `start` writes.  While init lives, start's O_NONBLOCK open succeeds. */
+  c->fifo_fd = open(fifo, O_RDWR | O_CLOEXEC);
+  if (c->fifo_fd < 0)
+    return sbx_fail(err, errno, "open `%s`", fifo);
+  return 0;
+}
+
+static pid_t raw_clone(unsigned long flags)
+{
+  return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+static void init_args(struct create *c, struct sbx_init_args *a, int flags)
+{
+  *a = (struct sbx_init_args){
+    .config = c->config, .rootfs = c->rootfs, .bundle = c->bundle, .sync_fd = c->sync[1],
+    .fifo_fd = c->fifo_fd, .console_fd = c->console_fd, .preserve_fds = c->opts->preserve_fds,
+    .no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
+    .new_userns = (flags & CLONE_NEWUSER) != 0, .caps = c->caps,
+  };
+}
+
+static __attribute__((noreturn)) void run_init(struct create *c, int flags)
+{
+  struct sbx_init_args a;
+  sigset_t none;
+
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  close(c->sync[0]);
+  /* Die with the runtime until create has returned. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  init_args(c, &a, flags);
+  sbx_init_run(&a);
+}
+
+/* Joining namespaces, or setting time offsets, must happen in a process
+ * that then clones init: a helper does it and reports init's pid. */
+static __attribute__((noreturn)) void run_join_helper(struct create *c, int flags)
+{
+  cleanup_error struct sbx_error err = { 0 };
+  const struct oci_linux *l = c->config->linux_;
+  pid_t pid;
+
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (sbx_ns_join_all(l, &err) < 0)
+    goto fail;
+  if (flags & CLONE_NEWTIME) {
+    if (unshare(CLONE_NEWTIME) < 0) {
+      sbx_fail(&err, errno, "unshare time namespace");
+      goto fail;
+    }
+    if (sbx_ns_write_time_offsets(l, &err) < 0)
+      goto fail;
+    flags &= ~CLONE_NEWTIME;
+  }
+  /* CLONE_PARENT: init becomes the runtime's child, so run can wait on it. */
+  pid = raw_clone(flags | CLONE_PARENT);
+  if (pid == 0)
+    run_init(c, flags);
+  if (pid < 0) {
+    sbx_fail(&err, errno, "clone the container process");
+    goto fail;
+  }
+  sbx_sync_send(c->sync[1], SYNC_CHILD_PID, pid, NULL, 0);
+  _exit(0);
+fail:
+  sbx_sync_send_error(c->sync[1], &err);
+  _exit(1);
+}
+
+static int spawn_init(struct create *c, int *flags_out, struct sbx_error *err)
+{
+  const struct oci_linux *l = c->config->linux_;
+  int flags = sbx_ns_new_flags(l);
+  bool helper = sbx_ns_has_joins(l) || (flags & CLONE_NEWTIME);
+  pid_t child;
+
+  *flags_out = flags;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->sync) < 0)
+    return sbx_fail(err, errno, "socketpair");
+  child = helper ? fork() : raw_clone(flags);
+  if (child < 0)
+    return sbx_fail(err, errno, "clone the container process");
+  if (child == 0) {
+    if (helper)
+      run_join_helper(c, flags);
+    run_init(c, flags);
+  }
+  if (!helper) {
+    c->pid = child;
+  } else {
+    int status, value = 0;
+    int r = sbx_sync_expect(c->sync[0], SYNC_CHILD_PID, &value, NULL, err);
+    waitpid(child, &status, 0);
+    if (r < 0)
+      return -1;
+    c->pid = value;
+  }
+  close(c->sync[1]);
+  c->sync[1] = -1;
+  /* Only init may keep the fifo open, or start could not tell it died. */
+  close(c->fifo_fd);
+  c->fifo_fd = -1;
+  return 0;
+}
+
+static int write_oom_score(pid_t pid, const struct oci_process *p, struct sbx_error *err)
+{
+  char path[64], value[16];
+  int n;
+
+  if (!p->has_oom_score_adj)
+    return 0;
+  snprintf(path, sizeof path, "/proc/%d/oom_score_adj", pid);
+  n = snprintf(value, sizeof value, "%d", p->oom_score_adj);
+  if (sbx_write_file(path, value, n, err) < 0)
+    return sbx_wrap(err, "process.oomScoreAdj");
+  return 0;
+}
+
+static int run_runtime_hooks(struct create *c, const char *state_json, struct sbx_error *err)
+{
+  const struct oci_hooks *h = c->config->hooks;
+
+  if (h == NULL)
+    return 0;
+  if (sbx_hooks_run(&h->prestart, state_json, "prestart", err) < 0 ||
+      sbx_hooks_run(&h->create_runtime, state_json, "createRuntime", err) < 0)
+    return -1;
+  return 0;
+}
+
+static int save_state(struct create *c, unsigned long long start_time, struct sbx_error *err)
+{
+  cleanup_free char *config_copy = sbx_state_file(c->ctx, c->id, "config.json");
+  cleanup_free char *created = sbx_rfc3339_now();
+  struct sbx_state st = {
+    .id = (char *)c->id, .pid = c->pid, .start_time = start_time, .bundle = c->bundle,
+    .rootfs = c->rootfs, .created = created, .owner = "",
+    .cgroup_path = c->cgroup ? (char *)sbx_cgroup_path(c->cgroup) : NULL,
+    .systemd_cgroup = c->ctx->systemd_cgroup,
+  };
+
+  if (sbx_write_file_atomic(config_copy, c->config_text, c->config_len, 0600, err) < 0)
+    return -1;
+  if (sbx_state_save(c->ctx, &st, err) < 0)
+    return -1;
+  if (c->opts->pid_file) {
+    char text[16];
+    int n = snprintf(text, sizeof text, "%d", c->pid);
+    /* Relative to the caller's directory, which create never leaves. */
+    if (sbx_write_file_atomic(c->opts->pid_file, text, n, 0644, err) < 0)
+      return sbx_wrap(err, "--pid-file");
+  }
+  return 0;
+}
+
+/* The parent's half of the sync protocol, from clone to "created". */
+static int drive_init(struct create *c, int flags, struct sbx_error *err)
+{
+  const struct oci_config *cfg = c->config;
+  cleanup_free char *state_json = NULL;
+  unsigned long long start_time = 0;
+
+  if ((flags & CLONE_NEWUSER) && sbx_ns_write_id_maps(c->pid, cfg->linux_, err) < 0)
+    return -1;
+  if (write_oom_score(c->pid, cfg->process, err) < 0)
+    return -1;
+  if (sbx_cgroup_create(c->ctx, c->id, cfg, c->pid, &c->cgroup, err) < 0)
+    return -1;
+  if (sbx_sync_send(c->sync[0], SYNC_GO, 0, NULL, 0) < 0)
+    return sbx_fail(err, errno, "sync with the container process");
+  if (sbx_sync_expect(c->sync[0], SYNC_NS_READY, NULL, NULL, err) < 0)
+    return -1;
+  if (sbx_proc_start_time(c->pid, &start_time, NULL) < 0)
+    return sbx_fail(err, ESRCH, "the container process exited during create");
+  state_json = sbx_container_hook_state(c->id, c->pid, "creating", c->bundle, cfg);
+  if (state_json == NULL)
+    return sbx_fail(err, ENOMEM, "state");
+  if (run_runtime_hooks(c, state_json, err) < 0)
+    return -1;
+  if (sbx_sync_send(c->sync[0], SYNC_CONTINUE, 0, state_json, strlen(state_json)) < 0)
+    return sbx_fail(err, errno, "sync with the container process");
+  if (sbx_sync_expect(c->sync[0], SYNC_READY, NULL, NULL, err) < 0)
+    return -1;
+  if (save_state(c, start_time, err) < 0)
+    return -1;
+  if (sbx_sync_send(c->sync[0], SYNC_DONE, 0, NULL, 0) < 0)
+    return sbx_fail(err, errno, "sync with the container process");
+  return 0;
+}
+
+int sbx_container_create(const struct sbx_context *ctx, const char *id,
+                         const struct sbx_create_options *opts, pid_t *pid,
+                         struct sbx_error *err)
+{
+  struct create c = { .ctx = ctx, .id = id, .opts = opts, .sync = { -1, -1 }, .fifo_fd = -1,
+                      .console_fd = -1 };
+  int flags = 0, ret = -1;
+
+  if (sbx_validate_id(id, err) < 0 || load_config(&c, err) < 0 || check_config(&c, err) < 0)
+    goto out;
+  if (sbx_state_create_dir(ctx, id, err) < 0)
+    goto out;
+  c.state_dir_made = true;
+  if (make_fifo(&c, err) < 0 || connect_console(&c, err) < 0)
+    goto fail;
+  if (spawn_init(&c, &flags, err) < 0 || drive_init(&c, flags, err) < 0)
+    goto fail;
+  if (pid)
+    *pid = c.pid;
+  ret = 0;
+  goto out;
+fail:
+  create_rollback(&c);
+out:
+  create_release(&c);
+  return ret;
+}
+
+static int load_config_copy(const struct sbx_context *ctx, const char *id,
+                            struct oci_config **config, struct sbx_error *err)
+{
+  cleanup_free char *path = sbx_state_file(ctx, id, "config.json");
+  cleanup_free char *text = NULL;
+  size_t len;
+  char *msg = NULL;
+
+  if (sbx_read_file(path, &text, &len, err) < 0)
+    return -1;
+  *config = oci_config_parse(text, len, &msg);
+  if (*config == NULL)
+    return sbx_fail_take(err, EINVAL, msg);
+  return 0;
+}
+
+static void warn_hooks(const struct sbx_context *ctx, const struct oci_hook_list *hooks,
+                       const char *state_json, const char *phase)
+{
+  cleanup_error struct sbx_error err = { 0 };
+
+  /* poststart and poststop failures are warnings: the lifecycle goes on. */
+  if (sbx_hooks_run(hooks, state_json, phase, &err) < 0)
+    sbx_log(ctx, SBX_LOG_WARNING, "%s", err.msg);
+}
+
+int sbx_container_start(const struct sbx_context *ctx, const char *id, struct sbx_error *err)
+{
+  struct sbx_state st;
+  struct oci_config *config = NULL;
+  cleanup_close int lock = -1, fifo = -1;
+  cleanup_free char *fifo_path = NULL;
+  int ret = -1;
+
+  if (sbx_validate_id(id, err) < 0 || (lock = sbx_state_lock(ctx, id, err)) < 0)
+    return -1;
+  if (sbx_state_load(ctx, id, &st, err) < 0)
+    return -1;
+  switch (sbx_state_status(ctx, &st)) {
+  case SBX_CREATED:
+    break;
+  case SBX_STOPPED:
+    sbx_fail(err, EINVAL, "cannot start a container that has stopped");
+    goto out;
+  default:
+    sbx_fail(err, EINVAL, "cannot start an already running container");
+    goto out;
+  }
+  fifo_path = sbx_state_file(ctx, id, "exec.fifo");
+  fifo = open(fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0) {
+    sbx_fail(err, errno == ENXIO ? ESRCH : errno, "container `%s`: init is gone", id);
+    goto out;
+  }
+  if (write(fifo, "0", 1) != 1) {
+    sbx_fail(err, errno, "write exec.fifo");
+    goto out;
+  }
+  /* Starting is once only: without the fifo the status is "running". */
+  unlink(fifo_path);
+  if (load_config_copy(ctx, id, &config, NULL) == 0 && config->hooks) {
+    cleanup_free char *json = sbx_container_hook_state(id, st.pid, "running", st.bundle, config);
+    warn_hooks(ctx, &config->hooks->poststart, json, "poststart");
+  }
+  ret = 0;
+out:
+  oci_config_free(config);
+  sbx_state_release(&st);
+  return ret;
+}
+
+static int open_container_pidfd(const struct sbx_state *st, struct sbx_error *err)
+{
+  unsigned long long start;
+  int fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+
+  if (fd < 0)
+    return sbx_fail(err, ESRCH, "container `%s` is not running", st->id);
+  /* Checked after opening: the pidfd pins this exact process. */
+  if (sbx_proc_start_time(st->pid, &start, NULL) < 0 || start != st->start_time) {
+    close(fd);
+    return sbx_fail(err, ESRCH, "container `%s` is not running", st->id);
+  }
+  return fd;
+}
+
+/* Signal every process in the container's pid namespace (or its cgroup). */
+static int kill_all(const struct sbx_state *st, int sig, struct sbx_error *err)
+{
+  char path[64];
+  struct stat init_ns, ns;
+  DIR *proc;
+  struct dirent *de;
+
+  if (st->cgroup_path && sbx_cgroup_kill_all(st->cgroup_path, st->systemd_cgroup, sig, NULL) == 0)
+    return 0;
+  snprintf(path, sizeof path, "/proc/%d/ns/pid", st->pid);
+  if (stat(path, &init_ns) < 0)
+    return sbx_fail(err, ESRCH, "container `%s` is not running", st->id);
+  proc = opendir("/proc");
+  if (proc == NULL)
+    return sbx_fail(err, errno, "open /proc");
+  while ((de = readdir(proc)) != NULL) {
+    long pid;
+    if (!sbx_parse_long(de->d_name, &pid))
+      continue;
+    snprintf(path, sizeof path, "/proc/%ld/ns/pid", pid);
+    if (stat(path, &ns) == 0 && ns.st_ino == init_ns.st_ino && ns.st_dev == init_ns.st_dev)
+      kill((pid_t)pid, sig);
+  }
+  closedir(proc);
+  return 0;
+}
+
+int sbx_container_kill(const struct sbx_context *ctx, const char *id, int sig, bool all,
+                       struct sbx_error *err)
+{
+  struct sbx_state st;
+  cleanup_close int pidfd = -1;
+  int ret = -1;
+
+  if (sbx_state_load(ctx, id, &st, err) < 0)
+    return -1;
+  if (sbx_state_status(ctx, &st) == SBX_STOPPED) {
+    sbx_fail(err, ESRCH, "container `%s` is not running", id);
+    goto out;
+  }
+  if (all) {
+    ret = kill_all(&st, sig, err);
+    goto out;
+  }
+  pidfd = open_container_pidfd(&st, err);
+  if (pidfd < 0)
+    goto out;
+  if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
+    sbx_fail(err, errno, "signal %d to container `%s`", sig, id);
+    goto out;
+  }
+  ret = 0;
+out:
+  sbx_state_release(&st);
+  return ret;
+}
+
+/* SIGKILL the container's processes and wait until init is gone. */
+static int kill_and_wait(const struct sbx_state *st, struct sbx_error *err)
+{
+  cleanup_close int pidfd = open_container_pidfd(st, NULL);
+  struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+  if (pidfd < 0)
+    return 0; /* already gone */
+  kill_all(st, SIGKILL, NULL);
+  syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+  /* A pidfd polls readable once the process has exited. */
+  if (poll(&pfd, 1, 10000) <= 0)
+    return sbx_fail(err, ETIMEDOUT, "container `%s` did not die after SIGKILL", st->id);
+  return 0;
+}
+
+int sbx_container_delete(const struct sbx_context *ctx, const char *id, bool force,
+                         struct sbx_error *err)
+{
+  struct sbx_state st;
+  struct oci_config *config = NULL;
+  cleanup_close int lock = -1;
+  enum sbx_status status;
+  int ret = -1;
+
+  if (sbx_validate_id(id, err) < 0)
+    return -1;
+  lock = sbx_state_lock(ctx, id, err);
+  if (lock < 0)
+    return -1;
+  if (sbx_state_load(ctx, id, &st, err) < 0) {
+    /* A directory without state.json is a create that died half-way. */
+    if (force || (err && err->errnum == ENOENT)) {
+      sbx_error_clear(err);
+      return sbx_state_remove_dir(ctx, id, err);
+    }
+    return -1;
+  }
+  status = sbx_state_status(ctx, &st);
+  if ((status == SBX_RUNNING || status == SBX_PAUSED) && !force) {
+    sbx_fail(err, EBUSY, "cannot delete container `%s` that is not stopped: %s", id,
+             sbx_status_name(status));
+    goto out;
+  }
+  if (status != SBX_STOPPED) {
+    if (st.cgroup_path && status == SBX_PAUSED)
+      sbx_cgroup_thaw(st.cgroup_path, st.systemd_cgroup, NULL);
+    if (kill_and_wait(&st, err) < 0)
+      goto out;
+  }
+  if (load_config_copy(ctx, id, &config, NULL) == 0 && config->hooks) {
+    cleanup_free char *json = sbx_container_hook_state(id, st.pid, "stopped", st.bundle, config);
+    warn_hooks(ctx, &config->hooks->poststop, json, "poststop");
+  }
+  if (st.cgroup_path && sbx_cgroup_remove_path(st.cgroup_path, st.systemd_cgroup, err) < 0)
+    goto out;
+  ret = sbx_state_remove_dir(ctx, id, err);
+out:
+  oci_config_free(config);
+  sbx_state_release(&st);
+  return ret;
+}
+
+static void gen_kv(yajl_gen g, const char *key, const char *value)
+{
+  yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+  yajl_gen_string(g, (const unsigned char *)value, strlen(value));
+}
+
+/* runc's state document (the runtime-spec state plus rootfs, created and
+ * owner), into g. */
+static void gen_state(yajl_gen g, const struct sbx_state *st, enum sbx_status status,
+                      const struct oci_config *config)
+{
+  bool stopped = status == SBX_STOPPED;
+
+  yajl_gen_map_open(g);
+  gen_kv(g, "ociVersion", OCI_VERSION);
+  gen_kv(g, "id", st->id);
+  yajl_gen_string(g, (const unsigned char *)"pid", 3);
+  yajl_gen_integer(g, stopped ? 0 : st->pid);
+  gen_kv(g, "status", sbx_status_name(status));
+  gen_kv(g, "bundle", st->bundle ? st->bundle : "");
+  gen_kv(g, "rootfs", st->rootfs ? st->rootfs : "");
+  gen_kv(g, "created", st->created ? st->created : "");
+  gen_kv(g, "owner", st->owner ? st->owner : "");
+  if (config && config->annotations_len) {
+    yajl_gen_string(g, (const unsigned char *)"annotations", 11);
+    yajl_gen_map_open(g);
+    for (size_t i = 0; i < config->annotations_len; i++)
+      gen_kv(g, config->annotations[i].key, config->annotations[i].value);
+    yajl_gen_map_close(g);
+  }
+  yajl_gen_map_close(g);
+}
+
+static char *gen_finish(yajl_gen g)
+{
+  const unsigned char *buf;
+  size_t len;
+  char *out;
+
+  yajl_gen_get_buf(g, &buf, &len);
+  out = strndup((const char *)buf, len);
+  yajl_gen_free(g);
+  return out;
+}
+
+static yajl_gen pretty_gen(void)
+{
+  yajl_gen g = yajl_gen_alloc(NULL);
+
+  if (g) {
+    yajl_gen_config(g, yajl_gen_beautify, 1);
+    yajl_gen_config(g, yajl_gen_indent_string, "  ");
+  }
+  return g;
+}
+
+int sbx_container_state_json(const struct sbx_context *ctx, const char *id, char **json,
+                             struct sbx_error *err)
+{
+  struct sbx_state st;
+  struct oci_config *config = NULL;
+  yajl_gen g;
+
+  if (sbx_state_load(ctx, id, &st, err) < 0)
+    return -1;
+  load_config_copy(ctx, id, &config, NULL);
+  g = pretty_gen();
+  if (g)
+    gen_state(g, &st, sbx_state_status(ctx, &st), config);
+  *json = g ? gen_finish(g) : NULL;
+  oci_config_free(config);
+  sbx_state_release(&st);
+  if (*json == NULL)
+    return sbx_fail(err, ENOMEM, "state");
+  return 0;
+}
+
+int sbx_container_list(const struct sbx_context *ctx, struct sbx_container_info **out,
+                       size_t *n, struct sbx_error *err)
+{
+  DIR *dir = opendir(ctx->state_root);
+  struct dirent *de;
+  struct sbx_container_info *list = NULL;
+  size_t count = 0;
+
+  *out = NULL;
+  *n = 0;
+  if (dir == NULL)
+    return errno == ENOENT ? 0 : sbx_fail(err, errno, "open `%s`", ctx->state_root);
+  while ((de = readdir(dir)) != NULL) {
+    struct sbx_container_info *grown;
+    struct sbx_state st;
+    if (de->d_name[0] == '.' || sbx_state_load(ctx, de->d_name, &st, NULL) < 0)
+      continue;
+    grown = realloc(list, (count + 1) * sizeof *list);
+    if (grown == NULL) {
+      sbx_state_release(&st);
+      break;
+    }
+    list = grown;
+    list[count].state = st;
+    list[count].status = sbx_state_status(ctx, &st);
+    count++;
+  }
+  closedir(dir);
+  *out = list;
+  *n = count;
+  return 0;
+}
+
+void sbx_container_list_free(struct sbx_container_info *list, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    sbx_state_release(&list[i].state);
+  free(list);
+}
+
+char *sbx_container_list_json(const struct sbx_container_info *list, size_t n)
+{
+  yajl_gen g = pretty_gen();
+
+  if (g == NULL)
+    return NULL;
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < n; i++)
+    gen_state(g, &list[i].state, list[i].status, NULL);
+  yajl_gen_array_close(g);
+  return gen_finish(g);
+}

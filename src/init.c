@@ -1,0 +1,175 @@
+/* init.c: the container init process (see init.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "fs_resolve.h"
+#include "hooks.h"
+#include "mounts.h"
+#include "process.h"
+#include "sync.h"
+#include "sysctl.h"
+#include "utils.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+static int join_session_keyring(struct sbx_error *err)
+{
+  /* A fresh anonymous session keyring, so containers never share the
+   * host's keys.  Kernels without keyrings are fine. */
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+    return sbx_fail(err, errno, "join a new session keyring");
+  return 0;
+}
+
+static int set_hostnames(const struct oci_config *c, struct sbx_error *err)
+{
+  if (c->hostname && *c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
+    return sbx_fail(err, errno, "hostname: set `%s`", c->hostname);
+  if (c->domainname && *c->domainname && setdomainname(c->domainname, strlen(c->domainname)) < 0)
+    return sbx_fail(err, errno, "domainname: set `%s`", c->domainname);
+  return 0;
+}
+
+/* Open a pty in the container's devpts, hand its master to whoever holds
+ * the console socket, and make the slave our terminal and /dev/console. */
+static int setup_terminal(const struct sbx_init_args *a, struct sbx_error *err)
+{
+  const struct oci_process *p = a->config->process;
+  cleanup_close int master = -1;
+  cleanup_free char *slave = NULL;
+  cleanup_close int rootfd = -1, console = -1;
+  char buf[32];
+
+  if (sbx_console_open_pty(&master, &slave, err) < 0)
+    return -1;
+  if (p->console_size &&
+      sbx_console_set_size(master, p->console_size->height, p->console_size->width, err) < 0)
+    return -1;
+  if (sbx_console_send_fd(a->console_fd, master, slave, err) < 0)
+    return -1;
+  if (sbx_console_setup_slave(slave, err) < 0)
+    return -1;
+  rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  console = rootfd < 0 ? -1 : sbx_mount_target_in_root(rootfd, "/dev/console", true, err);
+  if (console < 0)
+    return -1;
+  if (mount(slave, sbx_fd_path(console, buf), NULL, MS_BIND, NULL) < 0)
+    return sbx_fail(err, errno, "bind `%s` on /dev/console", slave);
+  return 0;
+}
+
+/* Everything up to the point where the container waits for `start`. */
+static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***envp,
+                      char **state_json_out, struct sbx_error *err)
+{
+  const struct oci_config *c = a->config;
+  const struct oci_process *p = c->process;
+  char *state_json = NULL;
+  struct sbx_rootfs_setup rs = { .config = c, .rootfs = a->rootfs, .bundle = a->bundle,
+                                 .in_userns = a->new_userns };
+
+  if (sbx_sync_expect(a->sync_fd, SYNC_GO, NULL, NULL, err) < 0)
+    return -1;
+  /* In a new user namespace become its root, so setup runs privileged. */
+  if (a->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+    return sbx_fail(err, errno, "become root in the user namespace");
+  if (setsid() < 0)
+    return sbx_fail(err, errno, "setsid");
+  if (sbx_sync_send(a->sync_fd, SYNC_NS_READY, 0, NULL, 0) < 0)
+    return sbx_fail(err, errno, "sync");
+  if (sbx_sync_expect(a->sync_fd, SYNC_CONTINUE, NULL, &state_json, err) < 0)
+    return -1;
+  *state_json_out = state_json;
+  if (sbx_rootfs_prepare(&rs, err) < 0)
+    return -1;
+  if (c->hooks && sbx_hooks_run(&c->hooks->create_container, state_json, "createContainer",
+                                err) < 0)
+    return -1;
+  if (!a->no_new_keyring && join_session_keyring(err) < 0)
+    return -1;
+  if (sbx_rootfs_enter(a->rootfs, a->no_pivot, err) < 0)
+    return -1;
+  if (p->terminal && setup_terminal(a, err) < 0)
+    return -1;
+  if (sbx_rootfs_finish(c, err) < 0)
+    return -1;
+  if (set_hostnames(c, err) < 0 || sbx_sysctl_apply(c->linux_, err) < 0)
+    return -1;
+  if (sbx_process_set_rlimits(p, err) < 0 || sbx_process_set_personality(c->linux_, err) < 0)
+    return -1;
+  if (sbx_process_enter_cwd(p, err) < 0)
+    return -1;
+  *envp = sbx_process_environ(p);
+  if (*envp == NULL)
+    return sbx_fail(err, ENOMEM, "environment");
+  /* Resolve the command now so a missing binary fails create, not start. */
+  *exec_path = sbx_find_executable(p->args[0], *envp, err);
+  if (*exec_path == NULL)
+    return sbx_wrap(err, "process.args[0]");
+  return 0;
+}
+
+static int wait_for_start(const struct sbx_init_args *a, struct sbx_error *err)
+{
+  char byte;
+  ssize_t n;
+
+  if (sbx_sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0) < 0)
+    return sbx_fail(err, errno, "sync");
+  if (sbx_sync_expect(a->sync_fd, SYNC_DONE, NULL, NULL, err) < 0)
+    return -1;
+  /* From here the runtime has returned: nobody reads the sync socket. */
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  close(a->sync_fd);
+  do
+    n = read(a->fifo_fd, &byte, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1)
+    return sbx_fail(err, errno, "wait for start on exec.fifo");
+  return 0;
+}
+
+void sbx_init_run(const struct sbx_init_args *a)
+{
+  const struct oci_config *c = a->config;
+  cleanup_error struct sbx_error err = { 0 };
+  char *exec_path = NULL, *state_json = NULL;
+  char **envp = NULL;
+
+  /* Non-dumpable: nothing in the container may open /proc/1/exe, which is
+   * still the runtime's binary until execve (CVE-2019-5736). */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (init_setup(a, &exec_path, &envp, &state_json, &err) < 0) {
+    sbx_sync_send_error(a->sync_fd, &err);
+    _exit(1);
+  }
+  if (wait_for_start(a, &err) < 0)
+    goto fail;
+  if (c->hooks && sbx_hooks_run(&c->hooks->start_container, state_json, "startContainer", &err) < 0)
+    goto fail;
+  if (sbx_process_set_identity(c->process, &a->caps, &err) < 0)
+    goto fail;
+  if (sbx_process_close_fds(a->preserve_fds, &err) < 0)
+    goto fail;
+  execve(exec_path, c->process->args, envp);
+  sbx_fail(&err, errno, "exec `%s`", exec_path);
+fail:
+  dprintf(STDERR_FILENO, "agentsbx: %s\n", err.msg ? err.msg : "container init failed");
+  _exit(127);
+}

@@ -1,0 +1,31 @@
+/* init.h: the container's first process, from clone to execve.  It builds
+ * the container's world in the new namespaces (rootfs, /dev, console,
+ * hostname, sysctl), reports every step to the runtime over the sync
+ * socket, then waits on exec.fifo for `start` and becomes the user process. */
+#ifndef SBX_INIT_H
+#define SBX_INIT_H
+
+#include <stdbool.h>
+
+#include "capabilities.h"
+#include "oci_spec.h"
+
+struct sbx_init_args {
+  const struct oci_config *config;
+  const char *rootfs;        /* absolute host path */
+  const char *bundle;        /* absolute host path */
+  int sync_fd;               /* init's end of the sync socket */
+  int fifo_fd;               /* exec.fifo, read end: `start` writes a byte */
+  int console_fd;            /* where the pty master goes, or -1 */
+  int preserve_fds;
+  bool no_pivot;
+  bool no_new_keyring;
+  bool new_userns;
+  struct sbx_caps caps;       /* resolved by the runtime before clone */
+};
+
+/* Never returns: execs the user process or exits non-zero after sending
+ * the error on sync_fd (or printing it to stderr once create returned). */
+__attribute__((noreturn)) void sbx_init_run(const struct sbx_init_args *a);
+
+#endif

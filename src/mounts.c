@@ -1,0 +1,522 @@
+/* mounts.c: rootfs preparation, the config's mounts, pivot_root, masked and
+ * read-only paths (see mounts.h).  Every target is resolved inside the
+ * rootfs first and mounted through its /proc/self/fd path, so a symlink in
+ * the image cannot redirect a mount to the host. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "fs_resolve.h"
+#include "utils.h"
+
+enum opt_kind { OPT_FLAG, OPT_CLEAR, OPT_PROPAGATION, OPT_ATTR_SET, OPT_ATTR_CLR, OPT_BIND,
+                OPT_IGNORE };
+
+static const struct mount_opt {
+  const char *name;
+  enum opt_kind kind;
+  unsigned long value;
+} mount_opts[] = {
+  { "defaults", OPT_IGNORE, 0 },
+  { "ro", OPT_FLAG, MS_RDONLY },          { "rw", OPT_CLEAR, MS_RDONLY },
+  { "nosuid", OPT_FLAG, MS_NOSUID },      { "suid", OPT_CLEAR, MS_NOSUID },
+  { "nodev", OPT_FLAG, MS_NODEV },        { "dev", OPT_CLEAR, MS_NODEV },
+  { "noexec", OPT_FLAG, MS_NOEXEC },      { "exec", OPT_CLEAR, MS_NOEXEC },
+  { "sync", OPT_FLAG, MS_SYNCHRONOUS },   { "async", OPT_CLEAR, MS_SYNCHRONOUS },
+  { "dirsync", OPT_FLAG, MS_DIRSYNC },    { "remount", OPT_FLAG, MS_REMOUNT },
+  { "mand", OPT_FLAG, MS_MANDLOCK },      { "nomand", OPT_CLEAR, MS_MANDLOCK },
+  { "noatime", OPT_FLAG, MS_NOATIME },    { "atime", OPT_CLEAR, MS_NOATIME },
+  { "nodiratime", OPT_FLAG, MS_NODIRATIME }, { "diratime", OPT_CLEAR, MS_NODIRATIME },
+  { "relatime", OPT_FLAG, MS_RELATIME },  { "norelatime", OPT_CLEAR, MS_RELATIME },
+  { "strictatime", OPT_FLAG, MS_STRICTATIME }, { "nostrictatime", OPT_CLEAR, MS_STRICTATIME },
+  { "lazytime", OPT_FLAG, MS_LAZYTIME },  { "nolazytime", OPT_CLEAR, MS_LAZYTIME },
+  { "nosymfollow", OPT_FLAG, MS_NOSYMFOLLOW }, { "symfollow", OPT_CLEAR, MS_NOSYMFOLLOW },
+  { "bind", OPT_BIND, 0 },                { "rbind", OPT_BIND, MS_REC },
+  { "private", OPT_PROPAGATION, MS_PRIVATE },       { "rprivate", OPT_PROPAGATION, MS_PRIVATE | MS_REC },
+  { "shared", OPT_PROPAGATION, MS_SHARED },         { "rshared", OPT_PROPAGATION, MS_SHARED | MS_REC },
+  { "slave", OPT_PROPAGATION, MS_SLAVE },           { "rslave", OPT_PROPAGATION, MS_SLAVE | MS_REC },
+  { "unbindable", OPT_PROPAGATION, MS_UNBINDABLE }, { "runbindable", OPT_PROPAGATION, MS_UNBINDABLE | MS_REC },
+  { "rro", OPT_ATTR_SET, MOUNT_ATTR_RDONLY },       { "rrw", OPT_ATTR_CLR, MOUNT_ATTR_RDONLY },
+  { "rnosuid", OPT_ATTR_SET, MOUNT_ATTR_NOSUID },   { "rsuid", OPT_ATTR_CLR, MOUNT_ATTR_NOSUID },
+  { "rnodev", OPT_ATTR_SET, MOUNT_ATTR_NODEV },     { "rdev", OPT_ATTR_CLR, MOUNT_ATTR_NODEV },
+  { "rnoexec", OPT_ATTR_SET, MOUNT_ATTR_NOEXEC },   { "rexec", OPT_ATTR_CLR, MOUNT_ATTR_NOEXEC },
+  { "rnodiratime", OPT_ATTR_SET, MOUNT_ATTR_NODIRATIME }, { "rdiratime", OPT_ATTR_CLR, MOUNT_ATTR_NODIRATIME },
+  { "rnoatime", OPT_ATTR_SET, MOUNT_ATTR_NOATIME }, { "ratime", OPT_ATTR_CLR, MOUNT_ATTR__ATIME },
+  { "rrelatime", OPT_ATTR_SET, MOUNT_ATTR_RELATIME }, { "rnorelatime", OPT_ATTR_CLR, MOUNT_ATTR__ATIME },
+  { "rstrictatime", OPT_ATTR_SET, MOUNT_ATTR_STRICTATIME }, { "rnostrictatime", OPT_ATTR_CLR, MOUNT_ATTR__ATIME },
+  { "rnosymfollow", OPT_ATTR_SET, MOUNT_ATTR_NOSYMFOLLOW }, { "rsymfollow", OPT_ATTR_CLR, MOUNT_ATTR_NOSYMFOLLOW },
+  /* Options of other runtimes that change nothing here. */
+  { "tmpcopyup", OPT_IGNORE, 0 },
+};
+#define MOUNT_OPT_COUNT (sizeof mount_opts / sizeof mount_opts[0])
+
+const char *const *sbx_mount_option_names(void)
+{
+  static const char *names[MOUNT_OPT_COUNT + 1];
+
+  if (names[0] == NULL)
+    for (size_t i = 0; i < MOUNT_OPT_COUNT; i++)
+      names[i] = mount_opts[i].name;
+  return names;
+}
+
+static const struct mount_opt *find_option(const char *name)
+{
+  for (size_t i = 0; i < MOUNT_OPT_COUNT; i++)
+    if (strcmp(mount_opts[i].name, name) == 0)
+      return &mount_opts[i];
+  return NULL;
+}
+
+static int append_data(char **data, const char *opt)
+{
+  char *joined = *data ? sbx_strdup_printf("%s,%s", *data, opt) : strdup(opt);
+
+  if (joined == NULL)
+    return -1;
+  free(*data);
+  *data = joined;
+  return 0;
+}
+
+int sbx_mount_options_parse(char *const *opts, size_t n, struct sbx_mount_options *out,
+                            struct sbx_error *err)
+{
+  memset(out, 0, sizeof *out);
+  for (size_t i = 0; i < n; i++) {
+    const struct mount_opt *o = find_option(opts[i]);
+    if (strcmp(opts[i], "idmap") == 0 || strcmp(opts[i], "ridmap") == 0)
+      return sbx_fail(err, EOPNOTSUPP, "mount option `%s` (id-mapped mounts) is not supported",
+                      opts[i]);
+    if (o == NULL) {
+      if (append_data(&out->data, opts[i]) < 0)
+        return sbx_fail(err, ENOMEM, "mount options");
+      continue;
+    }
+    switch (o->kind) {
+    case OPT_FLAG:
+      out->flags |= o->value;
+      break;
+    case OPT_CLEAR:
+      out->flags &= ~o->value;
+      break;
+    case OPT_PROPAGATION:
+      if (out->propagation_len == sizeof out->propagation / sizeof out->propagation[0])
+        return sbx_fail(err, EINVAL, "too many propagation options");
+      out->propagation[out->propagation_len++] = o->value;
+      break;
+    case OPT_ATTR_SET:
+      out->attr_set |= o->value;
+      out->attr_clr &= ~o->value;
+      break;
+    case OPT_ATTR_CLR:
+      out->attr_clr |= o->value;
+      out->attr_set &= ~o->value;
+      break;
+    case OPT_BIND:
+      out->bind = true;
+      out->recursive_bind |= (o->value & MS_REC) != 0;
+      break;
+    case OPT_IGNORE:
+      break;
+    }
+  }
+  return 0;
+}
+
+void sbx_mount_options_release(struct sbx_mount_options *o)
+{
+  free(o->data);
+  o->data = NULL;
+}
+
+static int apply_propagation(const char *target, const struct sbx_mount_options *o,
+                             const char *what, struct sbx_error *err)
+{
+  for (size_t i = 0; i < o->propagation_len; i++)
+    if (mount(NULL, target, NULL, o->propagation[i], NULL) < 0)
+      return sbx_fail(err, errno, "set propagation of `%s`", what);
+  return 0;
+}
+
+static int apply_recursive_attrs(int fd, const struct sbx_mount_options *o, const char *what,
+                                 struct sbx_error *err)
+{
+  struct mount_attr attr = { .attr_set = o->attr_set, .attr_clr = o->attr_clr };
+
+  if (o->attr_set == 0 && o->attr_clr == 0)
+    return 0;
+  if (attr.attr_set & MOUNT_ATTR__ATIME)
+    attr.attr_clr |= MOUNT_ATTR__ATIME;
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    return sbx_fail(err, errno, "set recursive mount attributes on `%s`", what);
+  return 0;
+}
+
+/* Flags the kernel locks on a mount in a user namespace: a remount must
+ * keep them or it fails with EPERM. */
+static unsigned long locked_flags(const char *path)
+{
+  struct statvfs sv;
+  unsigned long flags = 0;
+
+  if (statvfs(path, &sv) < 0)
+    return 0;
+  if (sv.f_flag & ST_NOSUID)
+    flags |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV)
+    flags |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC)
+    flags |= MS_NOEXEC;
+  return flags;
+}
+
+/* Flags set after a bind: MS_BIND ignores them on the first call. */
+#define REMOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | \
+                       MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW)
+
+static int mount_bind(const char *source, const char *target, const char *dest,
+                      const struct sbx_mount_options *o, bool in_userns, struct sbx_error *err)
+{
+  unsigned long flags = MS_BIND | (o->recursive_bind ? MS_REC : 0);
+
+  if (mount(source, target, NULL, flags, NULL) < 0)
+    return sbx_fail(err, errno, "bind mount `%s` on `%s`", source, dest);
+  return 0;
+}
+
+static int remount_bind(const char *target, const char *dest, const struct sbx_mount_options *o,
+                        bool in_userns, struct sbx_error *err)
+{
+  unsigned long flags = o->flags & REMOUNT_FLAGS;
+
+  if (flags == 0)
+    return 0;
+  if (in_userns)
+    flags |= locked_flags(target);
+  if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
+    return sbx_fail(err, errno, "remount `%s` with its options", dest);
+  return 0;
+}
+
+static char *bind_source(const char *bundle, const char *source)
+{
+  if (source == NULL)
+    return NULL;
+  if (source[0] == '/')
+    return strdup(source);
+  return sbx_strdup_printf("%s/%s", bundle, source);
+}
+
+/* cgroup mounts: cgroup2 where the host is unified, else a tmpfs holding one
+ * mount per v1 hierarchy (read-only unless the options say rw). */
+static int mount_cgroup(int rootfd, const char *dest, const struct sbx_mount_options *o,
+                        struct sbx_error *err);
+
+static int mount_one(int rootfd, const struct sbx_rootfs_setup *s, size_t index,
+                     struct sbx_error *err)
+{
+  const struct oci_mount *m = &s->config->mounts[index];
+  struct sbx_mount_options o;
+  cleanup_free char *source = NULL;
+  cleanup_close int target = -1, top = -1;
+  char buf[32], topbuf[32];
+  const char *type = m->type;
+  bool as_file = false;
+  int ret = -1;
+
+  if (m->destination[0] != '/')
+    return sbx_fail(err, EINVAL, "mounts[%zu].destination: `%s` is not an absolute path", index,
+                    m->destination);
+  if (sbx_mount_options_parse(m->options, m->options_len, &o, err) < 0)
+    return sbx_wrap(err, "mounts[%zu].options", index);
+  if (type && strcmp(type, "bind") == 0)
+    o.bind = true;
+  if (type && strcmp(type, "cgroup") == 0 && !o.bind) {
+    ret = mount_cgroup(rootfd, m->destination, &o, err);
+    goto out;
+  }
+  if (o.bind) {
+    struct stat st;
+    source = bind_source(s->bundle, m->source);
+    if (source == NULL || stat(source, &st) < 0) {
+      sbx_fail(err, source ? errno : EINVAL, "mounts[%zu]: bind source `%s`", index,
+               m->source ? m->source : "");
+      goto out;
+    }
+    as_file = !S_ISDIR(st.st_mode);
+  }
+  target = sbx_mount_target_in_root(rootfd, m->destination, as_file, err);
+  if (target < 0)
+    goto fail;
+  if (o.bind) {
+    if (mount_bind(source, sbx_fd_path(target, buf), m->destination, &o, s->in_userns, err) < 0)
+      goto out;
+  } else {
+    unsigned long flags = o.flags & ~MS_REMOUNT;
+    if (mount(m->source ? m->source : type, sbx_fd_path(target, buf), type, flags, o.data) < 0) {
+      sbx_fail(err, errno, "mount `%s` (type %s) on `%s`", m->source ? m->source : "",
+               type ? type : "none", m->destination);
+      goto out;
+    }
+  }
+  /* Reopen: the fd taken before mounting names the covered directory. */
+  top = sbx_open_in_root(rootfd, m->destination, O_PATH, err);
+  if (top < 0)
+    goto fail;
+  sbx_fd_path(top, topbuf);
+  if (o.bind && remount_bind(topbuf, m->destination, &o, s->in_userns, err) < 0)
+    goto out;
+  if (apply_propagation(topbuf, &o, m->destination, err) < 0 ||
+      apply_recursive_attrs(top, &o, m->destination, err) < 0)
+    goto out;
+  ret = 0;
+  goto out;
+fail:
+  sbx_wrap(err, "mounts[%zu]", index);
+out:
+  sbx_mount_options_release(&o);
+  return ret;
+}
+
+static int mount_cgroup_v1_hierarchies(int rootfd, const char *dest, unsigned long flags,
+                                       struct sbx_error *err)
+{
+  cleanup_free char *text = NULL;
+  char *line, *save = NULL;
+
+  if (sbx_read_file("/proc/self/cgroup", &text, NULL, err) < 0)
+    return -1;
+  for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    /* "ID:controllers:path"; v2's line has empty controllers. */
+    char *controllers = strchr(line, ':');
+    char *end = controllers ? strchr(controllers + 1, ':') : NULL;
+    cleanup_free char *sub = NULL, *opts = NULL;
+    cleanup_close int fd = -1;
+    char buf[32];
+    const char *name;
+    if (end == NULL || end == controllers + 1)
+      continue;
+    *end = '\0';
+    controllers++;
+    name = strncmp(controllers, "name=", 5) == 0 ? controllers + 5 : controllers;
+    sub = sbx_strdup_printf("%s/%s", dest, name);
+    opts = strdup(controllers);
+    if (sub == NULL || opts == NULL)
+      return sbx_fail(err, ENOMEM, "cgroup mount");
+    fd = sbx_mkdir_in_root(rootfd, sub, 0755, err);
+    if (fd < 0)
+      return -1;
+    if (mount("cgroup", sbx_fd_path(fd, buf), "cgroup", flags, opts) < 0)
+      return sbx_fail(err, errno, "mount cgroup (%s) on `%s`", opts, sub);
+  }
+  return 0;
+}
+
+static int mount_cgroup(int rootfd, const char *dest, const struct sbx_mount_options *o,
+                        struct sbx_error *err)
+{
+  unsigned long flags = (o->flags & REMOUNT_FLAGS) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  cleanup_close int target = sbx_mkdir_in_root(rootfd, dest, 0755, err);
+  cleanup_close int top = -1;
+  struct statfs_like { long type; };
+  char buf[32];
+  struct stat st;
+
+  if (target < 0)
+    return -1;
+  /* A pure v2 host has cgroup2 at /sys/fs/cgroup itself. */
+  if (stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0) {
+    if (mount("cgroup2", sbx_fd_path(target, buf), "cgroup2", flags, NULL) < 0)
+      return sbx_fail(err, errno, "mount cgroup2 on `%s`", dest);
+    return 0;
+  }
+  if (mount("tmpfs", sbx_fd_path(target, buf), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            "mode=755") < 0)
+    return sbx_fail(err, errno, "mount tmpfs for cgroups on `%s`", dest);
+  top = sbx_open_in_root(rootfd, dest, O_PATH, err);
+  if (top < 0 || mount_cgroup_v1_hierarchies(rootfd, dest, flags, err) < 0)
+    return -1;
+  if (stat("/sys/fs/cgroup/unified/cgroup.procs", &st) == 0) {
+    cleanup_free char *unified = sbx_strdup_printf("%s/unified", dest);
+    cleanup_close int ufd = unified ? sbx_mkdir_in_root(rootfd, unified, 0755, err) : -1;
+    if (ufd < 0 || mount("cgroup2", sbx_fd_path(ufd, buf), "cgroup2", flags, NULL) < 0)
+      return ufd < 0 ? -1 : sbx_fail(err, errno, "mount cgroup2 on `%s`", unified);
+  }
+  if (flags & MS_RDONLY &&
+      mount(NULL, sbx_fd_path(top, buf), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+            MS_NODEV | MS_NOEXEC, NULL) < 0)
+    return sbx_fail(err, errno, "remount `%s` read-only", dest);
+  return 0;
+}
+
+static unsigned long propagation_flag(const char *name)
+{
+  static const struct { const char *name; unsigned long flag; } table[] = {
+    { "shared", MS_SHARED },          { "rshared", MS_SHARED | MS_REC },
+    { "slave", MS_SLAVE },            { "rslave", MS_SLAVE | MS_REC },
+    { "private", MS_PRIVATE },        { "rprivate", MS_PRIVATE | MS_REC },
+    { "unbindable", MS_UNBINDABLE },  { "runbindable", MS_UNBINDABLE | MS_REC },
+  };
+  for (size_t i = 0; name && i < sizeof table / sizeof table[0]; i++)
+    if (strcmp(table[i].name, name) == 0)
+      return table[i].flag;
+  return 0;
+}
+
+static bool dev_is_bind_mounted(const struct oci_config *c)
+{
+  for (size_t i = 0; i < c->mounts_len; i++) {
+    const struct oci_mount *m = &c->mounts[i];
+    if (strcmp(m->destination, "/dev") != 0)
+      continue;
+    if (m->type && strcmp(m->type, "bind") == 0)
+      return true;
+    for (size_t j = 0; j < m->options_len; j++)
+      if (strcmp(m->options[j], "bind") == 0 || strcmp(m->options[j], "rbind") == 0)
+        return true;
+  }
+  return false;
+}
+
+int sbx_rootfs_prepare(const struct sbx_rootfs_setup *s, struct sbx_error *err)
+{
+  const struct oci_linux *l = s->config->linux_;
+  unsigned long prop = propagation_flag(l ? l->rootfs_propagation : NULL);
+  cleanup_close int rootfd = -1;
+
+  /* Keep host mounts flowing in but nothing of ours flowing out; shared
+   * propagation is set on the new root only after the pivot, which refuses
+   * shared mounts. */
+  if (prop == 0 || (prop & MS_SHARED))
+    prop = MS_SLAVE | MS_REC;
+  if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+    return sbx_fail(err, errno, "set propagation of `/`");
+  if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return sbx_fail(err, errno, "bind mount rootfs `%s` on itself", s->rootfs);
+  rootfd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return sbx_fail(err, errno, "open rootfs `%s`", s->rootfs);
+  for (size_t i = 0; i < s->config->mounts_len; i++)
+    if (mount_one(rootfd, s, i, err) < 0)
+      return -1;
+  if (!dev_is_bind_mounted(s->config) &&
+      sbx_devices_populate(rootfd, s->config, s->in_userns, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int pivot_into(const char *rootfs, struct sbx_error *err)
+{
+  cleanup_close int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  cleanup_close int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+
+  if (oldroot < 0 || newroot < 0)
+    return sbx_fail(err, errno, "open `%s` for pivot_root", rootfs);
+  if (fchdir(newroot) < 0)
+    return sbx_fail(err, errno, "chdir `%s`", rootfs);
+  /* pivot_root(".", ".") stacks the old root under the new one; detach it
+   * without letting the unmount propagate to the host. */
+  if (syscall(SYS_pivot_root, ".", ".") < 0)
+    return sbx_fail(err, errno, "pivot_root to `%s`", rootfs);
+  if (fchdir(oldroot) < 0)
+    return sbx_fail(err, errno, "chdir to the old root");
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return sbx_fail(err, errno, "make the old root a slave");
+  if (umount2(".", MNT_DETACH) < 0)
+    return sbx_fail(err, errno, "unmount the old root");
+  if (chdir("/") < 0)
+    return sbx_fail(err, errno, "chdir /");
+  return 0;
+}
+
+static int move_into(const char *rootfs, struct sbx_error *err)
+{
+  if (chdir(rootfs) < 0)
+    return sbx_fail(err, errno, "chdir `%s`", rootfs);
+  if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+    return sbx_fail(err, errno, "move rootfs `%s` to /", rootfs);
+  if (chroot(".") < 0)
+    return sbx_fail(err, errno, "chroot `%s`", rootfs);
+  if (chdir("/") < 0)
+    return sbx_fail(err, errno, "chdir /");
+  return 0;
+}
+
+int sbx_rootfs_enter(const char *rootfs, bool no_pivot, struct sbx_error *err)
+{
+  return no_pivot ? move_into(rootfs, err) : pivot_into(rootfs, err);
+}
+
+static int mask_path(int rootfd, const char *path, struct sbx_error *err)
+{
+  cleanup_close int fd = sbx_open_in_root(rootfd, path, O_PATH, NULL);
+  struct stat st;
+  char buf[32];
+
+  if (fd < 0)
+    return 0; /* nothing to hide */
+  if (fstat(fd, &st) < 0)
+    return sbx_fail(err, errno, "stat masked path `%s`", path);
+  if (S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", sbx_fd_path(fd, buf), "tmpfs", MS_RDONLY, NULL) < 0)
+      return sbx_fail(err, errno, "mask `%s`", path);
+  } else if (mount("/dev/null", sbx_fd_path(fd, buf), NULL, MS_BIND, NULL) < 0) {
+    return sbx_fail(err, errno, "mask `%s`", path);
+  }
+  return 0;
+}
+
+static int readonly_path(int rootfd, const char *path, struct sbx_error *err)
+{
+  cleanup_close int fd = sbx_open_in_root(rootfd, path, O_PATH, NULL);
+  cleanup_close int top = -1;
+  char buf[32];
+
+  if (fd < 0)
+    return 0;
+  if (mount(sbx_fd_path(fd, buf), buf, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return sbx_fail(err, errno, "bind `%s` for read-only", path);
+  top = sbx_open_in_root(rootfd, path, O_PATH, err);
+  if (top < 0)
+    return -1;
+  if (mount(NULL, sbx_fd_path(top, buf), NULL,
+            MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(buf), NULL) < 0)
+    return sbx_fail(err, errno, "remount `%s` read-only", path);
+  return 0;
+}
+
+int sbx_rootfs_finish(const struct oci_config *c, struct sbx_error *err)
+{
+  const struct oci_linux *l = c->linux_;
+  cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  unsigned long prop = propagation_flag(l ? l->rootfs_propagation : NULL);
+
+  if (rootfd < 0)
+    return sbx_fail(err, errno, "open /");
+  for (size_t i = 0; l && i < l->masked_paths_len; i++)
+    if (mask_path(rootfd, l->masked_paths[i], err) < 0)
+      return sbx_wrap(err, "linux.maskedPaths[%zu]", i);
+  for (size_t i = 0; l && i < l->readonly_paths_len; i++)
+    if (readonly_path(rootfd, l->readonly_paths[i], err) < 0)
+      return sbx_wrap(err, "linux.readonlyPaths[%zu]", i);
+  if (c->root && c->root->readonly &&
+      mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/"), NULL) < 0)
+    return sbx_fail(err, errno, "root.readonly: remount / read-only");
+  if (prop & MS_SHARED && mount(NULL, "/", NULL, prop, NULL) < 0)
+    return sbx_fail(err, errno, "linux.rootfsPropagation: make / %s", l->rootfs_propagation);
+  return 0;
+}

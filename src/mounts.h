@@ -1,0 +1,43 @@
+/* mounts.h: the container's root filesystem: propagation, the config's
+ * mounts (resolved inside the rootfs), pivot_root or chroot, masked and
+ * read-only paths, a read-only root. */
+#ifndef SBX_MOUNTS_H
+#define SBX_MOUNTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "oci_spec.h"
+
+struct sbx_mount_options {
+  unsigned long flags;          /* MS_* for mount(2) */
+  unsigned long propagation[4]; /* MS_SHARED/... (| MS_REC), applied in order */
+  size_t propagation_len;
+  uint64_t attr_set, attr_clr;  /* MOUNT_ATTR_* applied recursively */
+  bool bind, recursive_bind;
+  char *data;                   /* unrecognised options, comma-joined */
+};
+
+int sbx_mount_options_parse(char *const *opts, size_t n, struct sbx_mount_options *out,
+                            struct sbx_error *err);
+void sbx_mount_options_release(struct sbx_mount_options *o);
+/* NULL-terminated list of the option names understood (for `features`). */
+const char *const *sbx_mount_option_names(void);
+
+struct sbx_rootfs_setup {
+  const struct oci_config *config;
+  const char *rootfs;    /* absolute, on the host */
+  const char *bundle;    /* absolute, for relative bind sources */
+  bool in_userns;        /* a new user namespace: devices are bind-mounted */
+};
+
+/* In the container's mount namespace, before pivot_root. */
+int sbx_rootfs_prepare(const struct sbx_rootfs_setup *s, struct sbx_error *err);
+/* Make rootfs the root: pivot_root, or MS_MOVE + chroot with no_pivot. */
+int sbx_rootfs_enter(const char *rootfs, bool no_pivot, struct sbx_error *err);
+/* After the pivot: masked and read-only paths, read-only root,
+ * rootfsPropagation. */
+int sbx_rootfs_finish(const struct oci_config *c, struct sbx_error *err);
+
+#endif

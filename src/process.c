@@ -1,0 +1,190 @@
+/* process.c: process attributes of the container's user process (see
+ * process.h).  The order matters: capabilities survive the uid change only
+ * through PR_SET_KEEPCAPS, and the bounding set must shrink while we still
+ * hold CAP_SETPCAP. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "capabilities.h"
+#include "fs_resolve.h"
+#include "utils.h"
+
+static const struct { const char *name; int resource; } rlimit_names[] = {
+  { "RLIMIT_AS", RLIMIT_AS },           { "RLIMIT_CORE", RLIMIT_CORE },
+  { "RLIMIT_CPU", RLIMIT_CPU },         { "RLIMIT_DATA", RLIMIT_DATA },
+  { "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+  { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+  { "RLIMIT_NICE", RLIMIT_NICE },       { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+  { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
+  { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+  { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
+};
+
+int sbx_process_set_rlimits(const struct oci_process *p, struct sbx_error *err)
+{
+  for (size_t i = 0; i < p->rlimits_len; i++) {
+    const struct oci_rlimit *r = &p->rlimits[i];
+    struct rlimit lim = { .rlim_cur = r->soft, .rlim_max = r->hard };
+    size_t k;
+    for (k = 0; k < sizeof rlimit_names / sizeof rlimit_names[0]; k++)
+      if (strcmp(rlimit_names[k].name, r->type) == 0)
+        break;
+    if (k == sizeof rlimit_names / sizeof rlimit_names[0])
+      return sbx_fail(err, EINVAL, "process.rlimits[%zu].type: unknown rlimit `%s`", i, r->type);
+    if (setrlimit(rlimit_names[k].resource, &lim) < 0)
+      return sbx_fail(err, errno, "process.rlimits[%zu]: set %s to soft %llu hard %llu", i,
+                      r->type, (unsigned long long)r->soft, (unsigned long long)r->hard);
+  }
+  return 0;
+}
+
+int sbx_process_set_personality(const struct oci_linux *l, struct sbx_error *err)
+{
+  unsigned long persona;
+
+  if (l == NULL || l->personality == NULL)
+    return 0;
+  if (strcmp(l->personality->domain, "LINUX") == 0)
+    persona = PER_LINUX;
+  else if (strcmp(l->personality->domain, "LINUX32") == 0)
+    persona = PER_LINUX32;
+  else
+    return sbx_fail(err, EINVAL, "linux.personality.domain: unknown `%s`", l->personality->domain);
+  for (size_t i = 0; i < l->personality->flags_len; i++)
+    return sbx_fail(err, EINVAL, "linux.personality.flags[%zu]: `%s` is not supported", i,
+                    l->personality->flags[i]);
+  if (personality(persona) < 0)
+    return sbx_fail(err, errno, "linux.personality: set %s", l->personality->domain);
+  return 0;
+}
+
+static int set_groups(const struct oci_user *u, struct sbx_error *err)
+{
+  gid_t groups[u->additional_gids_len ? u->additional_gids_len : 1];
+
+  for (size_t i = 0; i < u->additional_gids_len; i++)
+    groups[i] = u->additional_gids[i];
+  if (setgroups(u->additional_gids_len, groups) == 0)
+    return 0;
+  /* A user namespace with setgroups denied: only an empty list is moot. */
+  if (errno == EPERM && u->additional_gids_len == 0)
+    return 0;
+  return sbx_fail(err, errno, "process.user.additionalGids: setgroups");
+}
+
+int sbx_process_set_identity(const struct oci_process *p, const struct sbx_caps *caps,
+                             struct sbx_error *err)
+{
+  if (sbx_caps_drop_bounding(caps, err) < 0)
+    return -1;
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return sbx_fail(err, errno, "prctl(PR_SET_KEEPCAPS)");
+  if (set_groups(&p->user, err) < 0)
+    return -1;
+  if (setresgid(p->user.gid, p->user.gid, p->user.gid) < 0)
+    return sbx_fail(err, errno, "process.user.gid: setgid(%u)", p->user.gid);
+  if (setresuid(p->user.uid, p->user.uid, p->user.uid) < 0)
+    return sbx_fail(err, errno, "process.user.uid: setuid(%u)", p->user.uid);
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+    return sbx_fail(err, errno, "prctl(PR_SET_KEEPCAPS)");
+  if (sbx_caps_apply(caps, err) < 0)
+    return -1;
+  if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return sbx_fail(err, errno, "process.noNewPrivileges");
+  if (p->user.has_umask)
+    umask(p->user.umask & 0777);
+  return 0;
+}
+
+int sbx_process_enter_cwd(const struct oci_process *p, struct sbx_error *err)
+{
+  cleanup_close int rootfd = -1, dirfd = -1;
+
+  if (chdir(p->cwd) == 0)
+    return 0;
+  if (errno != ENOENT)
+    return sbx_fail(err, errno, "process.cwd: chdir `%s`", p->cwd);
+  rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  dirfd = rootfd < 0 ? -1 : sbx_mkdir_in_root(rootfd, p->cwd, 0755, err);
+  if (dirfd < 0)
+    return sbx_wrap(err, "process.cwd");
+  if (fchdir(dirfd) < 0)
+    return sbx_fail(err, errno, "process.cwd: chdir `%s`", p->cwd);
+  return 0;
+}
+
+void sbx_strv_free(char **v)
+{
+  for (size_t i = 0; v && v[i]; i++)
+    free(v[i]);
+  free(v);
+}
+
+/* HOME of uid in the container's /etc/passwd, or "/". */
+static char *home_of(uid_t uid)
+{
+  cleanup_free char *text = NULL;
+  char *line, *save = NULL;
+
+  if (sbx_read_file("/etc/passwd", &text, NULL, NULL) < 0)
+    return strdup("/");
+  for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *fields[7] = { 0 };
+    char *rest = line;
+    for (int i = 0; i < 7 && rest; i++)
+      fields[i] = strsep(&rest, ":");
+    if (fields[2] && fields[5] && strtoul(fields[2], NULL, 10) == uid && *fields[2])
+      return strdup(fields[5]);
+  }
+  return strdup("/");
+}
+
+char **sbx_process_environ(const struct oci_process *p)
+{
+  size_t n = p->env_len;
+  bool has_home = false;
+  char **env = calloc(n + 2, sizeof *env);
+
+  if (env == NULL)
+    return NULL;
+  for (size_t i = 0; i < n; i++) {
+    env[i] = strdup(p->env[i]);
+    has_home |= strncmp(p->env[i], "HOME=", 5) == 0;
+  }
+  if (!has_home) {
+    cleanup_free char *home = home_of(p->user.uid);
+    env[n] = sbx_strdup_printf("HOME=%s", home ? home : "/");
+  }
+  return env;
+}
+
+int sbx_process_close_fds(int preserve_fds, struct sbx_error *err)
+{
+  unsigned first = 3 + (unsigned)preserve_fds;
+
+  /* Everything else we hold (sync socket, fifo, host dirs) must not reach
+   * the container's process: CVE-2024-21626 leaked a host cwd fd. */
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    return sbx_fail(err, errno, "close_range");
+  for (unsigned fd = 3; fd < first; fd++) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0)
+      fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+  return 0;
+}

@@ -1,0 +1,240 @@
+/* state.c: the state directory and state.json of a container (see state.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "cgroups.h"
+#include "utils.h"
+
+static const char *const status_names[] = {
+  [SBX_CREATING] = "creating", [SBX_CREATED] = "created", [SBX_RUNNING] = "running",
+  [SBX_PAUSED] = "paused",     [SBX_STOPPED] = "stopped",
+};
+
+const char *sbx_status_name(enum sbx_status s)
+{
+  return status_names[s];
+}
+
+int sbx_validate_id(const char *id, struct sbx_error *err)
+{
+  if (id == NULL || *id == '\0')
+    return sbx_fail(err, EINVAL, "container id cannot be empty");
+  if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+    return sbx_fail(err, EINVAL, "invalid container id `%s`", id);
+  if (strlen(id) > 1024)
+    return sbx_fail(err, EINVAL, "invalid container id: longer than 1024 characters");
+  for (const char *p = id; *p; p++)
+    if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
+          strchr("_+-.", *p)))
+      return sbx_fail(err, EINVAL, "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed", id);
+  return 0;
+}
+
+char *sbx_state_dir(const struct sbx_context *ctx, const char *id)
+{
+  return sbx_strdup_printf("%s/%s", ctx->state_root, id);
+}
+
+char *sbx_state_file(const struct sbx_context *ctx, const char *id, const char *name)
+{
+  return sbx_strdup_printf("%s/%s/%s", ctx->state_root, id, name);
+}
+
+int sbx_state_create_dir(const struct sbx_context *ctx, const char *id, struct sbx_error *err)
+{
+  cleanup_free char *dir = sbx_state_dir(ctx, id);
+
+  if (sbx_mkdir_p(ctx->state_root, 0700, err) < 0)
+    return sbx_wrap(err, "state root");
+  if (mkdir(dir, 0711) < 0) {
+    if (errno == EEXIST)
+      return sbx_fail(err, EEXIST, "container `%s` already exists", id);
+    return sbx_fail(err, errno, "mkdir `%s`", dir);
+  }
+  return 0;
+}
+
+int sbx_state_remove_dir(const struct sbx_context *ctx, const char *id, struct sbx_error *err)
+{
+  cleanup_free char *dir = sbx_state_dir(ctx, id);
+
+  return sbx_remove_tree(dir, err);
+}
+
+static void gen_string(yajl_gen g, const char *key, const char *value)
+{
+  yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+  if (value)
+    yajl_gen_string(g, (const unsigned char *)value, strlen(value));
+  else
+    yajl_gen_null(g);
+}
+
+static void gen_integer(yajl_gen g, const char *key, long long value)
+{
+  yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+  yajl_gen_integer(g, value);
+}
+
+int sbx_state_save(const struct sbx_context *ctx, const struct sbx_state *st,
+                   struct sbx_error *err)
+{
+  cleanup_free char *path = sbx_state_file(ctx, st->id, "state.json");
+  char start[32];
+  const unsigned char *buf;
+  size_t len;
+  yajl_gen g = yajl_gen_alloc(NULL);
+  int ret;
+
+  if (g == NULL || path == NULL)
+    return sbx_fail(err, ENOMEM, "save state");
+  snprintf(start, sizeof start, "%llu", st->start_time);
+  yajl_gen_map_open(g);
+  gen_string(g, "id", st->id);
+  gen_integer(g, "pid", st->pid);
+  gen_string(g, "start_time", start);
+  gen_string(g, "bundle", st->bundle);
+  gen_string(g, "rootfs", st->rootfs);
+  gen_string(g, "created", st->created);
+  gen_string(g, "owner", st->owner ? st->owner : "");
+  gen_string(g, "cgroup_path", st->cgroup_path);
+  yajl_gen_string(g, (const unsigned char *)"systemd_cgroup", 14);
+  yajl_gen_bool(g, st->systemd_cgroup);
+  gen_string(g, "policy", st->policy);
+  yajl_gen_map_close(g);
+  yajl_gen_get_buf(g, &buf, &len);
+  ret = sbx_write_file_atomic(path, (const char *)buf, len, 0600, err);
+  yajl_gen_free(g);
+  return ret;
+}
+
+static char *dup_string(yajl_val root, const char *key)
+{
+  const char *path[] = { key, NULL };
+  yajl_val v = yajl_tree_get(root, path, yajl_t_string);
+
+  const char *text = v ? YAJL_GET_STRING(v) : NULL;
+
+  return text ? strdup(text) : NULL;
+}
+
+static long long get_integer(yajl_val root, const char *key)
+{
+  const char *path[] = { key, NULL };
+  yajl_val v = yajl_tree_get(root, path, yajl_t_number);
+
+  return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+int sbx_state_load(const struct sbx_context *ctx, const char *id, struct sbx_state *st,
+                   struct sbx_error *err)
+{
+  cleanup_free char *path = NULL;
+  cleanup_free char *text = NULL;
+  cleanup_free char *start = NULL;
+  char errbuf[256];
+  const char *sd_path[] = { "systemd_cgroup", NULL };
+  yajl_val root;
+
+  memset(st, 0, sizeof *st);
+  if (sbx_validate_id(id, err) < 0)
+    return -1;
+  path = sbx_state_file(ctx, id, "state.json");
+  if (sbx_read_file(path, &text, NULL, err) < 0) {
+    if (err && err->errnum == ENOENT) {
+      sbx_fail(err, 0, "container `%s` does not exist", id);
+      err->errnum = ENOENT;
+    }
+    return -1;
+  }
+  root = yajl_tree_parse(text, errbuf, sizeof errbuf);
+  if (root == NULL)
+    return sbx_fail(err, EINVAL, "`%s`: invalid JSON: %s", path, errbuf);
+  st->id = dup_string(root, "id");
+  st->pid = (pid_t)get_integer(root, "pid");
+  start = dup_string(root, "start_time");
+  st->start_time = start ? strtoull(start, NULL, 10) : 0;
+  st->bundle = dup_string(root, "bundle");
+  st->rootfs = dup_string(root, "rootfs");
+  st->created = dup_string(root, "created");
+  st->owner = dup_string(root, "owner");
+  st->cgroup_path = dup_string(root, "cgroup_path");
+  st->systemd_cgroup = YAJL_IS_TRUE(yajl_tree_get(root, sd_path, yajl_t_true));
+  st->policy = dup_string(root, "policy");
+  yajl_tree_free(root);
+  if (st->id == NULL)
+    st->id = strdup(id);
+  return 0;
+}
+
+void sbx_state_release(struct sbx_state *st)
+{
+  free(st->id);
+  free(st->bundle);
+  free(st->rootfs);
+  free(st->created);
+  free(st->owner);
+  free(st->cgroup_path);
+  free(st->policy);
+  memset(st, 0, sizeof *st);
+}
+
+bool sbx_state_process_alive(const struct sbx_state *st)
+{
+  unsigned long long start;
+  char pstate;
+
+  if (st->pid <= 0 || sbx_proc_start_time(st->pid, &start, &pstate) < 0)
+    return false;
+  /* A zombie has finished; a different start time is another process. */
+  return start == st->start_time && pstate != 'Z' && pstate != 'X';
+}
+
+enum sbx_status sbx_state_status(const struct sbx_context *ctx, const struct sbx_state *st)
+{
+  cleanup_free char *fifo = NULL;
+
+  if (!sbx_state_process_alive(st))
+    return SBX_STOPPED;
+  fifo = sbx_state_file(ctx, st->id, "exec.fifo");
+  if (fifo && access(fifo, F_OK) == 0)
+    return SBX_CREATED;
+  if (st->cgroup_path && sbx_cgroup_is_frozen(st->cgroup_path, st->systemd_cgroup))
+    return SBX_PAUSED;
+  return SBX_RUNNING;
+}
+
+int sbx_state_lock(const struct sbx_context *ctx, const char *id, struct sbx_error *err)
+{
+  cleanup_free char *dir = sbx_state_dir(ctx, id);
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      sbx_fail(err, 0, "container `%s` does not exist", id);
+      if (err)
+        err->errnum = ENOENT;
+      return -1;
+    }
+    return sbx_fail(err, errno, "open `%s`", dir);
+  }
+  if (flock(fd, LOCK_EX) < 0) {
+    int saved = errno;
+    close(fd);
+    return sbx_fail(err, saved, "lock `%s`", dir);
+  }
+  return fd;
+}

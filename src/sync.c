@@ -1,0 +1,89 @@
+/* sync.c: length-prefixed messages on the runtime <-> init socket. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "sync.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "utils.h"
+
+struct sync_header {
+  int32_t type;
+  int32_t value;
+  uint32_t len;
+};
+
+int sbx_sync_send(int fd, int type, int value, const void *data, size_t len)
+{
+  struct sync_header h = { .type = type, .value = value, .len = (uint32_t)len };
+
+  if (sbx_write_all(fd, &h, sizeof h) < 0)
+    return -1;
+  return len ? sbx_write_all(fd, data, len) : 0;
+}
+
+int sbx_sync_send_error(int fd, const struct sbx_error *e)
+{
+  const char *msg = e && e->msg ? e->msg : "unknown error";
+
+  return sbx_sync_send(fd, SYNC_ERROR, e ? e->errnum : 0, msg, strlen(msg));
+}
+
+static int read_exact(int fd, void *buf, size_t len)
+{
+  char *p = buf;
+
+  while (len > 0) {
+    ssize_t n = read(fd, p, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return n == 0 ? 0 : -1;
+    p += n;
+    len -= n;
+  }
+  return 1;
+}
+
+static const char *type_name(int type)
+{
+  static const char *const names[] = { "", "go", "child pid", "namespaces ready", "continue",
+                                       "ready", "done", "error" };
+  return type > 0 && type <= SYNC_ERROR ? names[type] : "unknown";
+}
+
+int sbx_sync_expect(int fd, int type, int *value, char **data, struct sbx_error *err)
+{
+  struct sync_header h;
+  cleanup_free char *payload = NULL;
+  int r = read_exact(fd, &h, sizeof h);
+
+  if (r <= 0)
+    return sbx_fail(err, r < 0 ? errno : EPIPE,
+                    "the container process exited before `%s`", type_name(type));
+  if (h.len > 16 * 1024 * 1024)
+    return sbx_fail(err, EPROTO, "sync message too large");
+  payload = malloc(h.len + 1);
+  if (payload == NULL)
+    return sbx_fail(err, ENOMEM, "sync message");
+  if (h.len && read_exact(fd, payload, h.len) <= 0)
+    return sbx_fail(err, EPIPE, "the container process exited mid-message");
+  payload[h.len] = '\0';
+  if (h.type == SYNC_ERROR) {
+    sbx_fail_take(err, h.value, steal_pointer(&payload));
+    return -1;
+  }
+  if (h.type != type)
+    return sbx_fail(err, EPROTO, "expected `%s` from the container process, got `%s`",
+                    type_name(type), type_name(h.type));
+  if (value)
+    *value = h.value;
+  if (data)
+    *data = steal_pointer(&payload);
+  return 0;
+}

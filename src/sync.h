@@ -1,0 +1,27 @@
+/* sync.h: the messages between the runtime and the container's init over
+ * a socketpair: each side waits for the other at every step of create, and
+ * an error in the container travels back as text with its errno. */
+#ifndef SBX_SYNC_H
+#define SBX_SYNC_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+enum sbx_sync_type {
+  SYNC_GO = 1,       /* parent -> init: id maps and cgroup are in place */
+  SYNC_CHILD_PID,    /* helper -> parent: pid of init (joined namespaces) */
+  SYNC_NS_READY,     /* init -> parent: namespaces exist, run createRuntime */
+  SYNC_CONTINUE,     /* parent -> init: set up the rootfs (data: state JSON) */
+  SYNC_READY,        /* init -> parent: waiting for start */
+  SYNC_DONE,         /* parent -> init: state saved, create returns */
+  SYNC_ERROR,        /* init -> parent: value = errno, data = message */
+};
+
+int sbx_sync_send(int fd, int type, int value, const void *data, size_t len);
+int sbx_sync_send_error(int fd, const struct sbx_error *e);
+/* Wait for a message of the expected type; an SYNC_ERROR from the peer
+ * becomes the returned error, EOF is reported as the peer having died. */
+int sbx_sync_expect(int fd, int type, int *value, char **data, struct sbx_error *err);
+
+#endif

@@ -1,0 +1,245 @@
+#!/usr/bin/env bats
+# linux.namespaces: each type created new, and joined by path.
+
+load helpers
+
+# in_container_ns TYPE: prints the container's namespace link for TYPE
+in_container_ns() {
+	set_cmd "readlink /proc/self/ns/$1"
+	run sbx run "$CID-$1-$RANDOM"
+	[ "$status" -eq 0 ] || {
+		echo "run failed: $output" >&2
+		return 1
+	}
+	echo "$output"
+}
+
+@test "new namespaces: pid network ipc uts mount differ from the host's" {
+	for ns in pid net ipc uts mnt; do
+		got="$(in_container_ns "$ns")"
+		[[ "$got" == "$ns:["* ]]
+		[ "$got" != "$(ns_link $$ "$ns")" ] || {
+			echo "$ns namespace is the host's"
+			false
+		}
+	done
+}
+
+@test "without a namespace entry the host's namespace is shared" {
+	drop_ns network
+	drop_ns ipc
+	drop_ns uts
+	cfg 'del(.hostname)'
+	for ns in net ipc uts; do
+		got="$(in_container_ns "$ns")"
+		[ "$got" = "$(ns_link $$ "$ns")" ]
+	done
+}
+
+@test "pid namespace: the process is pid 1 and sees only its own processes" {
+	set_cmd 'echo $$; ps -o pid | wc -l'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1 ]
+	# header + sh + ps + wc at most
+	[ "${lines[1]}" -le 4 ]
+}
+
+@test "network namespace: only loopback" {
+	set_cmd 'ls /sys/class/net'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = lo ]
+}
+
+@test "uts namespace: hostname" {
+	cfg '.hostname = "sbx-host"'
+	set_cmd 'hostname'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = sbx-host ]
+	# the host's is untouched
+	[ "$(hostname)" != sbx-host ]
+}
+
+@test "uts namespace: domainname" {
+	requires_agentsbx "runc 1.1 ignores domainname (added in runtime-spec 1.1)"
+	cfg '.hostname = "sbx-host" | .domainname = "sbx.example"'
+	set_cmd 'hostname; cat /proc/sys/kernel/domainname'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = sbx-host ]
+	[ "${lines[1]}" = sbx.example ]
+	[ "$(cat /proc/sys/kernel/domainname)" != sbx.example ]
+}
+
+@test "hostname without a uts namespace fails" {
+	drop_ns uts
+	run sbx run "$CID"
+	[ "$status" -ne 0 ]
+	no_state "$CID"
+}
+
+@test "ipc namespace: a SysV queue made inside is invisible outside" {
+	set_cmd 'cat /proc/sys/kernel/msgmni >/dev/null; ipcs -q | wc -l'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+}
+
+@test "mount namespace: container mounts are not visible on the host" {
+	set_args sleep 1000
+	start_detached "$CID"
+	no_mounts "$ROOTFS"
+	pid="$(container_pid "$CID")"
+	[ "$(ns_link "$pid" mnt)" != "$(ns_link $$ mnt)" ]
+}
+
+@test "cgroup namespace: new, with the container's cgroup as its root" {
+	add_ns cgroup
+	set_cmd 'readlink /proc/self/ns/cgroup; cat /proc/self/cgroup'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" != "$(ns_link $$ cgroup)" ]
+	# every hierarchy's path is the namespace root
+	grep -E ':/$' <<<"$output"
+	! grep -E ":/.+" <<<"$(tail -n +2 <<<"$output")"
+}
+
+@test "user namespace with uid/gid mappings" {
+	allow_traverse
+	add_ns user
+	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 200000, size: 65536}]'
+	set_cmd 'cat /proc/self/uid_map /proc/self/gid_map; id -u; readlink /proc/self/ns/user'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	grep -E '^ *0 +100000 +65536$' <<<"$output"
+	grep -E '^ *0 +200000 +65536$' <<<"$output"
+	[ "${lines[2]}" = 0 ]
+	[ "${lines[3]}" != "$(ns_link $$ user)" ]
+}
+
+@test "user namespace: the container's root is the mapped host uid" {
+	allow_traverse
+	add_ns user
+	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	set_args sleep 1000
+	start_detached "$CID"
+	pid="$(container_pid "$CID")"
+	grep -E '^Uid:\s+100000\s' "/proc/$pid/status"
+	grep -E '^Gid:\s+100000\s' "/proc/$pid/status"
+}
+
+@test "time namespace with timeOffsets" {
+	requires_ns time
+	add_ns time
+	cfg '.linux.timeOffsets = {monotonic: {secs: 86400, nanosecs: 0}, boottime: {secs: 172800, nanosecs: 0}}'
+	set_cmd 'readlink /proc/self/ns/time; cat /proc/self/timens_offsets; cut -d" " -f1 /proc/uptime'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" != "$(ns_link $$ time)" ]
+	grep -E '^monotonic +86400 +0$' <<<"$output"
+	grep -E '^boottime +172800 +0$' <<<"$output"
+	# uptime (boottime) moved by two days
+	up="${lines[3]%%.*}"
+	host_up="$(cut -d. -f1 /proc/uptime)"
+	[ "$up" -ge $((host_up + 172800 - 5)) ]
+}
+
+@test "join network and ipc and uts namespaces by /proc/PID/ns path" {
+	holder="$(ns_holder --net --ipc --uts)"
+	add_ns network "/proc/$holder/ns/net"
+	add_ns ipc "/proc/$holder/ns/ipc"
+	drop_ns uts
+	cfg 'del(.hostname)'
+	add_ns uts "/proc/$holder/ns/uts"
+	set_cmd 'readlink /proc/self/ns/net; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ns_link "$holder" net)" ]
+	[ "${lines[1]}" = "$(ns_link "$holder" ipc)" ]
+	[ "${lines[2]}" = "$(ns_link "$holder" uts)" ]
+}
+
+@test "join a network namespace through a bind-mounted nsfs file" {
+	holder="$(ns_holder --net)"
+	touch "$BATS_TEST_TMPDIR/netns"
+	mount --bind "/proc/$holder/ns/net" "$BATS_TEST_TMPDIR/netns"
+	add_ns network "$BATS_TEST_TMPDIR/netns"
+	set_cmd 'readlink /proc/self/ns/net'
+	run sbx run "$CID"
+	umount "$BATS_TEST_TMPDIR/netns"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(ns_link "$holder" net)" ]
+}
+
+@test "join a pid namespace" {
+	holder="$(ns_holder --pid)"
+	add_ns pid "/proc/$holder/ns/pid"
+	set_cmd 'readlink /proc/self/ns/pid; echo $$; ps -o comm | grep -c sleep'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ns_link "$holder" pid)" ]
+	# the holder's sleep is pid 1 there, so the container is not
+	[ "${lines[1]}" != 1 ]
+	[ "${lines[2]}" -ge 1 ]
+}
+
+@test "join a mount namespace" {
+	holder="$(ns_holder --mount --propagation private)"
+	add_ns mount "/proc/$holder/ns/mnt"
+	set_cmd 'readlink /proc/self/ns/mnt'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(ns_link "$holder" mnt)" ]
+}
+
+@test "join a cgroup namespace" {
+	holder="$(ns_holder --cgroup)"
+	add_ns cgroup "/proc/$holder/ns/cgroup"
+	set_cmd 'readlink /proc/self/ns/cgroup'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(ns_link "$holder" cgroup)" ]
+}
+
+@test "join a user namespace (with its mappings)" {
+	holder="$(ns_holder --user --map-root-user)"
+	add_ns user "/proc/$holder/ns/user"
+	# the mappings must match the joined namespace's (unshare maps 0 to 0)
+	cfg '.linux.uidMappings = [{containerID: 0, hostID: 0, size: 1}] | .linux.gidMappings = [{containerID: 0, hostID: 0, size: 1}]'
+	# only gid 0 is mapped: devpts cannot use gid=5
+	cfg '.mounts |= map(if .destination == "/dev/pts" then .options -= ["gid=5"] else . end)'
+	set_cmd 'readlink /proc/self/ns/user; cat /proc/self/uid_map'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ns_link "$holder" user)" ]
+}
+
+@test "join a time namespace" {
+	requires_ns time
+	holder="$(ns_holder --time --boottime 3600)"
+	add_ns time "/proc/$holder/ns/time"
+	set_cmd 'readlink /proc/self/ns/time; grep boottime /proc/self/timens_offsets'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ns_link "$holder" time)" ]
+	grep -E '^boottime +3600 ' <<<"$output"
+}
+
+@test "two containers share a network namespace" {
+	set_args sleep 1000
+	start_detached "$CID"
+	pid="$(container_pid "$CID")"
+	add_ns network "/proc/$pid/ns/net"
+	set_cmd 'readlink /proc/self/ns/net'
+	run sbx run "$CID-2"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(ns_link "$pid" net)" ]
+}
+
+@test "duplicate namespace entries are refused" {
+	cfg '.linux.namespaces += [{type: "network"}]'
+	run sbx run "$CID"
+	[ "$status" -ne 0 ]
+	no_state "$CID"
+}
