@@ -130,12 +130,13 @@ static int wait_for_start(const struct sbx_init_args *a, struct sbx_error *err)
   char byte;
   ssize_t n;
 
+  /* create exits right after DONE, so the death signal must go first; a
+   * create that dies before DONE shows as EOF, and we exit then. */
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (sbx_sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0) < 0)
     return sbx_fail(err, errno, "sync");
   if (sbx_sync_expect(a->sync_fd, SYNC_DONE, NULL, NULL, err) < 0)
-    return -1;
-  /* From here the runtime has returned: nobody reads the sync socket. */
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    _exit(1);
   close(a->sync_fd);
   do
     n = read(a->fifo_fd, &byte, 1);

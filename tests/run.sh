@@ -60,6 +60,8 @@ fi
 echo "== integration tests (bats)"
 export AGENTSBX="${AGENTSBX:-$top/agentsbx}"
 export RECVTTY="${RECVTTY:-$top/tests/tools/recvtty}"
+# a hung runtime must not hang the whole run (bats >= 1.7)
+export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-120}"
 bats_args=(--tap --timing)
 [ -n "${BATS_FILTER:-}" ] && bats_args+=(-f "$BATS_FILTER")
 tap="$logdir/integration.tap"

@@ -264,7 +264,7 @@ load helpers
 
 @test "run: kill from outside gives 128+9" {
 	set_args sleep 1000
-	sbx run "$CID" </dev/null >"$BATS_TEST_TMPDIR/run.out" 2>&1 &
+	sbx run "$CID" </dev/null >"$BATS_TEST_TMPDIR/run.out" 2>&1 3>&- &
 	runpid=$!
 	track_pid $runpid
 	wait_status "$CID" running
