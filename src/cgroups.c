@@ -42,7 +42,7 @@ enum sbx_cgroup_mode sbx_cgroup_mode(void)
 
 /* The mount points of every hierarchy: v1 controller dirs and the v2 one,
  * NULL-terminated, malloc'd. */
-static char **hierarchy_mounts(void)
+char **sbx_cgroup_mountpoints(void)
 {
   cleanup_free char *text = NULL;
   char **list = NULL;
@@ -59,7 +59,7 @@ static char **hierarchy_mounts(void)
       continue;
     if (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0)
       continue;
-    if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strncmp(mnt, CGROUP_ROOT, 14) != 0)
+    if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strncmp(mnt, CGROUP_ROOT "/", 15) != 0)
       continue;
     grown = realloc(list, (n + 2) * sizeof *list);
     if (grown == NULL)
@@ -69,13 +69,6 @@ static char **hierarchy_mounts(void)
     list[n] = NULL;
   }
   return list ? list : calloc(1, sizeof(char *));
-}
-
-static void strv_free(char **v)
-{
-  for (size_t i = 0; v && v[i]; i++)
-    free(v[i]);
-  free(v);
 }
 
 /* The runtime's own cgroup in the pids (v1) or unified hierarchy. */
@@ -183,32 +176,34 @@ static int make_dirs(struct sbx_cgroup *cg, const char *mnt, const char *path,
   return 0;
 }
 
-int sbx_cgroup_create(const struct sbx_context *ctx, const char *id, const struct oci_config *c,
-                      pid_t pid, struct sbx_cgroup **out, struct sbx_error *err)
+int sbx_cgroup_create(const char *path, pid_t pid, struct sbx_cgroup **out,
+                      struct sbx_error *err)
 {
   struct sbx_cgroup *cg = calloc(1, sizeof *cg);
-  char **mounts = hierarchy_mounts();
+  char **mounts = sbx_cgroup_mountpoints();
   char pidtext[16];
   int n = snprintf(pidtext, sizeof pidtext, "%d", pid);
 
   *out = cg;
   if (cg == NULL || mounts == NULL) {
-    strv_free(mounts);
+    sbx_strv_free(mounts);
     return sbx_fail(err, ENOMEM, "cgroup");
   }
-  cg->path = sbx_cgroup_resolve_path(ctx, id, c, err);
-  if (cg->path == NULL)
+  cg->path = strdup(path);
+  if (cg->path == NULL) {
+    sbx_fail(err, ENOMEM, "cgroup");
     goto fail;
+  }
   for (size_t i = 0; mounts[i]; i++) {
     cleanup_free char *procs = sbx_strdup_printf("%s%s/cgroup.procs", mounts[i], cg->path);
     if (make_dirs(cg, mounts[i], cg->path, err) < 0 ||
         sbx_write_file(procs, pidtext, n, err) < 0)
       goto fail;
   }
-  strv_free(mounts);
+  sbx_strv_free(mounts);
   return 0;
 fail:
-  strv_free(mounts);
+  sbx_strv_free(mounts);
   return sbx_wrap(err, "linux.cgroupsPath");
 }
 
@@ -240,7 +235,7 @@ void sbx_cgroup_free(struct sbx_cgroup *cg)
 
 int sbx_cgroup_remove_path(const char *path, bool systemd, struct sbx_error *err)
 {
-  char **mounts = hierarchy_mounts();
+  char **mounts = sbx_cgroup_mountpoints();
   int ret = 0;
 
   for (size_t i = 0; mounts && mounts[i]; i++) {
@@ -256,7 +251,7 @@ int sbx_cgroup_remove_path(const char *path, bool systemd, struct sbx_error *err
       usleep(1000);
     }
   }
-  strv_free(mounts);
+  sbx_strv_free(mounts);
   return ret;
 }
 

@@ -18,14 +18,17 @@ enum sbx_cgroup_mode { SBX_CGROUP_V1, SBX_CGROUP_HYBRID, SBX_CGROUP_V2 };
 struct sbx_cgroup;
 
 enum sbx_cgroup_mode sbx_cgroup_mode(void);
+/* Mount points of every hierarchy under /sys/fs/cgroup (v1 controllers and
+ * cgroup2), NULL-terminated; free with sbx_strv_free. */
+char **sbx_cgroup_mountpoints(void);
 
 /* The path inside every hierarchy (always starting with '/'). */
 char *sbx_cgroup_resolve_path(const struct sbx_context *ctx, const char *id,
                               const struct oci_config *c, struct sbx_error *err);
 
 /* Create the cgroup in every hierarchy and move pid into it. */
-int sbx_cgroup_create(const struct sbx_context *ctx, const char *id, const struct oci_config *c,
-                      pid_t pid, struct sbx_cgroup **out, struct sbx_error *err);
+int sbx_cgroup_create(const char *path, pid_t pid, struct sbx_cgroup **out,
+                      struct sbx_error *err);
 const char *sbx_cgroup_path(const struct sbx_cgroup *cg);
 int sbx_cgroup_destroy(struct sbx_cgroup *cg, struct sbx_error *err);
 void sbx_cgroup_free(struct sbx_cgroup *cg);

@@ -27,11 +27,13 @@
 
 #include "capabilities.h"
 #include "cgroups.h"
+#include "cloned_binary.h"
 #include "console.h"
 #include "hooks.h"
 #include "init.h"
 #include "namespaces.h"
 #include "sync.h"
+#include "sysctl.h"
 #include "utils.h"
 
 #define OCI_VERSION "1.2.0"
@@ -52,7 +54,9 @@ struct create {
   pid_t pid;
   bool state_dir_made;
   struct sbx_cgroup *cgroup;
+  char *cgroup_path;
   struct sbx_caps caps;
+  int exe_fd;                 /* sealed copy of the runtime, for init */
 };
 
 static void create_release(struct create *c)
@@ -61,11 +65,14 @@ static void create_release(struct create *c)
   free(c->config_text);
   free(c->bundle);
   free(c->rootfs);
+  free(c->cgroup_path);
   for (int i = 0; i < 2; i++)
     if (c->sync[i] >= 0)
       close(c->sync[i]);
   if (c->fifo_fd >= 0)
     close(c->fifo_fd);
+  if (c->exe_fd >= 0)
+    close(c->exe_fd);
   if (c->console_fd >= 0 && c->console_fd != c->opts->console_fd)
     close(c->console_fd);
   sbx_cgroup_free(c->cgroup);
@@ -163,7 +170,10 @@ static int check_config(struct create *c, struct sbx_error *err)
   if ((cfg->hostname && *cfg->hostname && !oci_linux_namespace(cfg->linux_, "uts")) ||
       (cfg->domainname && *cfg->domainname && !oci_linux_namespace(cfg->linux_, "uts")))
     return sbx_fail(err, EINVAL, "hostname: setting it needs a uts namespace");
-  if (resolve_caps(c, err) < 0)
+  if (resolve_caps(c, err) < 0 || sbx_sysctl_validate(cfg->linux_, err) < 0)
+    return -1;
+  c->cgroup_path = sbx_cgroup_resolve_path(c->ctx, c->id, cfg, err);
+  if (c->cgroup_path == NULL)
     return -1;
   return sbx_ns_check_paths(cfg->linux_, err);
 }
@@ -203,6 +213,9 @@ static void init_args(struct create *c, struct sbx_init_args *a, int flags)
     .fifo_fd = c->fifo_fd, .console_fd = c->console_fd, .preserve_fds = c->opts->preserve_fds,
     .no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
     .new_userns = (flags & CLONE_NEWUSER) != 0, .caps = c->caps,
+    .in_userns = oci_linux_namespace(c->config->linux_, "user") != NULL,
+    .new_cgroupns = (sbx_ns_new_flags(c->config->linux_) & CLONE_NEWCGROUP) != 0,
+    .cgroup_path = c->cgroup_path,
   };
 }
 
@@ -217,7 +230,7 @@ static __attribute__((noreturn)) void run_init(struct create *c, int flags)
   /* Die with the runtime until create has returned. */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   init_args(c, &a, flags);
-  sbx_init_run(&a);
+  sbx_init_exec(&a, c->exe_fd);
 }
 
 /* Joining namespaces, or setting time offsets, must happen in a process
@@ -258,13 +271,17 @@ fail:
 static int spawn_init(struct create *c, int *flags_out, struct sbx_error *err)
 {
   const struct oci_linux *l = c->config->linux_;
-  int flags = sbx_ns_new_flags(l);
+  /* The cgroup namespace is unshared by init once it sits in its cgroup. */
+  int flags = sbx_ns_new_flags(l) & ~CLONE_NEWCGROUP;
   bool helper = sbx_ns_has_joins(l) || (flags & CLONE_NEWTIME);
   pid_t child;
 
   *flags_out = flags;
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->sync) < 0)
     return sbx_fail(err, errno, "socketpair");
+  c->exe_fd = sbx_cloned_binary_open(err);
+  if (c->exe_fd < 0)
+    return -1;
   child = helper ? fork() : raw_clone(flags);
   if (child < 0)
     return sbx_fail(err, errno, "clone the container process");
@@ -285,9 +302,6 @@ static int spawn_init(struct create *c, int *flags_out, struct sbx_error *err)
   }
   close(c->sync[1]);
   c->sync[1] = -1;
-  /* Only init may keep the fifo open, or start could not tell it died. */
-  close(c->fifo_fd);
-  c->fifo_fd = -1;
   return 0;
 }
 
@@ -348,15 +362,22 @@ static int drive_init(struct create *c, int flags, struct sbx_error *err)
   const struct oci_config *cfg = c->config;
   cleanup_free char *state_json = NULL;
   unsigned long long start_time = 0;
+  struct sbx_init_args a;
 
   if ((flags & CLONE_NEWUSER) && sbx_ns_write_id_maps(c->pid, cfg->linux_, err) < 0)
     return -1;
   if (write_oom_score(c->pid, cfg->process, err) < 0)
     return -1;
-  if (sbx_cgroup_create(c->ctx, c->id, cfg, c->pid, &c->cgroup, err) < 0)
+  if (sbx_cgroup_create(c->cgroup_path, c->pid, &c->cgroup, err) < 0)
     return -1;
   if (sbx_sync_send(c->sync[0], SYNC_GO, 0, NULL, 0) < 0)
     return sbx_fail(err, errno, "sync with the container process");
+  init_args(c, &a, flags);
+  if (sbx_init_args_send(c->sync[0], &a, err) < 0)
+    return -1;
+  /* Only init may keep the fifo open, or start could not tell it died. */
+  close(c->fifo_fd);
+  c->fifo_fd = -1;
   if (sbx_sync_expect(c->sync[0], SYNC_NS_READY, NULL, NULL, err) < 0)
     return -1;
   if (sbx_proc_start_time(c->pid, &start_time, NULL) < 0)
@@ -372,7 +393,11 @@ static int drive_init(struct create *c, int flags, struct sbx_error *err)
     return -1;
   if (save_state(c, start_time, err) < 0)
     return -1;
-  if (sbx_sync_send(c->sync[0], SYNC_DONE, 0, NULL, 0) < 0)
+  free(state_json);
+  state_json = sbx_container_hook_state(c->id, c->pid, "created", c->bundle, cfg);
+  if (state_json == NULL)
+    return sbx_fail(err, ENOMEM, "state");
+  if (sbx_sync_send(c->sync[0], SYNC_DONE, 0, state_json, strlen(state_json)) < 0)
     return sbx_fail(err, errno, "sync with the container process");
   return 0;
 }
@@ -382,7 +407,7 @@ int sbx_container_create(const struct sbx_context *ctx, const char *id,
                          struct sbx_error *err)
 {
   struct create c = { .ctx = ctx, .id = id, .opts = opts, .sync = { -1, -1 }, .fifo_fd = -1,
-                      .console_fd = -1 };
+                      .console_fd = -1, .exe_fd = -1 };
   int flags = 0, ret = -1;
 
   if (sbx_validate_id(id, err) < 0 || load_config(&c, err) < 0 || check_config(&c, err) < 0)

@@ -4,8 +4,12 @@
 #endif
 #include "init.h"
 
+#include <stdint.h>
+#include <stdlib.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,13 +86,13 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
   const struct oci_process *p = c->process;
   char *state_json = NULL;
   struct sbx_rootfs_setup rs = { .config = c, .rootfs = a->rootfs, .bundle = a->bundle,
-                                 .in_userns = a->new_userns };
+                                 .in_userns = a->in_userns, .new_cgroupns = a->new_cgroupns,
+                                 .cgroup_path = a->cgroup_path };
 
-  if (sbx_sync_expect(a->sync_fd, SYNC_GO, NULL, NULL, err) < 0)
-    return -1;
-  /* In a new user namespace become its root, so setup runs privileged. */
-  if (a->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-    return sbx_fail(err, errno, "become root in the user namespace");
+  /* Now that the runtime has put us in our cgroup, a new cgroup namespace
+   * is rooted there. */
+  if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+    return sbx_fail(err, errno, "unshare the cgroup namespace");
   if (setsid() < 0)
     return sbx_fail(err, errno, "setsid");
   if (sbx_sync_send(a->sync_fd, SYNC_NS_READY, 0, NULL, 0) < 0)
@@ -107,9 +111,10 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
     return -1;
   if (p->terminal && setup_terminal(a, err) < 0)
     return -1;
-  if (sbx_rootfs_finish(c, err) < 0)
-    return -1;
+  /* sysctl before the read-only paths, which cover /proc/sys. */
   if (set_hostnames(c, err) < 0 || sbx_sysctl_apply(c->linux_, err) < 0)
+    return -1;
+  if (sbx_rootfs_finish(c, err) < 0)
     return -1;
   if (sbx_process_set_rlimits(p, err) < 0 || sbx_process_set_personality(c->linux_, err) < 0)
     return -1;
@@ -125,7 +130,7 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
   return 0;
 }
 
-static int wait_for_start(const struct sbx_init_args *a, struct sbx_error *err)
+static int wait_for_start(const struct sbx_init_args *a, char **state_json, struct sbx_error *err)
 {
   char byte;
   ssize_t n;
@@ -135,7 +140,10 @@ static int wait_for_start(const struct sbx_init_args *a, struct sbx_error *err)
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (sbx_sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0) < 0)
     return sbx_fail(err, errno, "sync");
-  if (sbx_sync_expect(a->sync_fd, SYNC_DONE, NULL, NULL, err) < 0)
+  free(*state_json);
+  *state_json = NULL;
+  /* DONE carries the state in status "created", for startContainer. */
+  if (sbx_sync_expect(a->sync_fd, SYNC_DONE, NULL, state_json, err) < 0)
     _exit(1);
   close(a->sync_fd);
   do
@@ -146,7 +154,7 @@ static int wait_for_start(const struct sbx_init_args *a, struct sbx_error *err)
   return 0;
 }
 
-void sbx_init_run(const struct sbx_init_args *a)
+static __attribute__((noreturn)) void init_run(const struct sbx_init_args *a)
 {
   const struct oci_config *c = a->config;
   cleanup_error struct sbx_error err = { 0 };
@@ -160,7 +168,7 @@ void sbx_init_run(const struct sbx_init_args *a)
     sbx_sync_send_error(a->sync_fd, &err);
     _exit(1);
   }
-  if (wait_for_start(a, &err) < 0)
+  if (wait_for_start(a, &state_json, &err) < 0)
     goto fail;
   if (c->hooks && sbx_hooks_run(&c->hooks->start_container, state_json, "startContainer", &err) < 0)
     goto fail;
@@ -173,4 +181,130 @@ void sbx_init_run(const struct sbx_init_args *a)
 fail:
   dprintf(STDERR_FILENO, "agentsbx: %s\n", err.msg ? err.msg : "container init failed");
   _exit(127);
+}
+
+/* The fixed part of the arguments on the wire; four strings follow:
+ * rootfs, bundle, cgroup path, and the config as JSON. */
+struct init_wire {
+  int32_t fifo_fd, console_fd, preserve_fds;
+  uint8_t no_pivot, no_new_keyring, new_userns, in_userns, new_cgroupns;
+  struct sbx_caps caps;
+  uint32_t len[4];
+};
+
+int sbx_init_args_send(int fd, const struct sbx_init_args *a, struct sbx_error *err)
+{
+  char *msg = NULL;
+  cleanup_free char *config = oci_config_write(a->config, false, &msg);
+  const char *parts[4] = { a->rootfs, a->bundle, a->cgroup_path ? a->cgroup_path : "", config };
+  struct init_wire w = {
+    .fifo_fd = a->fifo_fd, .console_fd = a->console_fd, .preserve_fds = a->preserve_fds,
+    .no_pivot = a->no_pivot, .no_new_keyring = a->no_new_keyring, .new_userns = a->new_userns,
+    .in_userns = a->in_userns, .new_cgroupns = a->new_cgroupns, .caps = a->caps,
+  };
+  cleanup_free char *buf = NULL;
+  size_t total = sizeof w;
+
+  if (config == NULL)
+    return sbx_fail_take(err, EINVAL, msg);
+  for (int i = 0; i < 4; i++)
+    total += (w.len[i] = (uint32_t)strlen(parts[i]) + 1);
+  buf = malloc(total);
+  if (buf == NULL)
+    return sbx_fail(err, ENOMEM, "init arguments");
+  memcpy(buf, &w, sizeof w);
+  for (size_t i = 0, off = sizeof w; i < 4; off += w.len[i], i++)
+    memcpy(buf + off, parts[i], w.len[i]);
+  if (sbx_sync_send(fd, SYNC_INIT_ARGS, 0, buf, total) < 0)
+    return sbx_fail(err, errno, "send the init arguments");
+  return 0;
+}
+
+static int init_args_recv(int fd, struct sbx_init_args *a, char **data, struct sbx_error *err)
+{
+  struct init_wire w;
+  const char *parts[4];
+  size_t off = sizeof w;
+  char *msg = NULL;
+  size_t len;
+
+  if (sbx_sync_expect_data(fd, SYNC_INIT_ARGS, data, &len, err) < 0)
+    return -1;
+  if (len < sizeof w)
+    return sbx_fail(err, EPROTO, "short init arguments");
+  memcpy(&w, *data, sizeof w);
+  for (int i = 0; i < 4; off += w.len[i], i++) {
+    if (w.len[i] == 0 || off + w.len[i] > len || (*data)[off + w.len[i] - 1] != '\0')
+      return sbx_fail(err, EPROTO, "malformed init arguments");
+    parts[i] = *data + off;
+  }
+  *a = (struct sbx_init_args){
+    .rootfs = parts[0], .bundle = parts[1], .cgroup_path = *parts[2] ? parts[2] : NULL,
+    .sync_fd = fd, .fifo_fd = w.fifo_fd, .console_fd = w.console_fd,
+    .preserve_fds = w.preserve_fds, .no_pivot = w.no_pivot, .no_new_keyring = w.no_new_keyring,
+    .new_userns = w.new_userns, .in_userns = w.in_userns, .new_cgroupns = w.new_cgroupns,
+    .caps = w.caps,
+  };
+  a->config = oci_config_parse(parts[3], w.len[3] - 1, &msg);
+  if (a->config == NULL)
+    return sbx_fail_take(err, EINVAL, msg);
+  return 0;
+}
+
+static void keep_across_exec(int fd)
+{
+  int flags = fd >= 0 ? fcntl(fd, F_GETFD) : -1;
+
+  if (flags >= 0)
+    fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+}
+
+void sbx_init_exec(const struct sbx_init_args *a, int exe_fd)
+{
+  char fdtext[16];
+  char *argv[] = { "agentsbx", "init", fdtext, NULL };
+  extern char **environ;
+  cleanup_error struct sbx_error err = { 0 };
+
+  /* Wait for the id maps, then become the user namespace's root: an exec
+   * by an unmapped uid would drop every capability. */
+  if (sbx_sync_expect(a->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
+    goto fail;
+  if (a->in_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+    sbx_fail(&err, errno, "become root in the user namespace");
+    goto fail;
+  }
+  snprintf(fdtext, sizeof fdtext, "%d", a->sync_fd);
+  keep_across_exec(a->sync_fd);
+  keep_across_exec(a->fifo_fd);
+  keep_across_exec(a->console_fd);
+  syscall(SYS_execveat, exe_fd, "", argv, environ, AT_EMPTY_PATH);
+  sbx_fail(&err, errno, "execute the runtime's sealed copy");
+fail:
+  sbx_sync_send_error(a->sync_fd, &err);
+  _exit(1);
+}
+
+void sbx_init_main(const char *sync_fd_arg)
+{
+  cleanup_error struct sbx_error err = { 0 };
+  struct sbx_init_args a;
+  char *data = NULL;
+  long fd;
+
+  if (!sbx_parse_long(sync_fd_arg, &fd) || fd < 0 || fd > INT32_MAX) {
+    dprintf(STDERR_FILENO, "agentsbx: init is internal to create\n");
+    _exit(1);
+  }
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* The sync socket must not reach the user process. */
+  fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+  if (init_args_recv((int)fd, &a, &data, &err) < 0) {
+    sbx_sync_send_error((int)fd, &err);
+    _exit(1);
+  }
+  fcntl(a.fifo_fd, F_SETFD, FD_CLOEXEC);
+  if (a.console_fd >= 0)
+    fcntl(a.console_fd, F_SETFD, FD_CLOEXEC);
+  init_run(&a);
 }

@@ -21,11 +21,22 @@ struct sbx_init_args {
   bool no_pivot;
   bool no_new_keyring;
   bool new_userns;
+  bool in_userns;            /* new or joined: device nodes are bind-mounted */
+  bool new_cgroupns;         /* unshared by init once it is in its cgroup */
+  const char *cgroup_path;
   struct sbx_caps caps;       /* resolved by the runtime before clone */
 };
 
-/* Never returns: execs the user process or exits non-zero after sending
- * the error on sync_fd (or printing it to stderr once create returned). */
-__attribute__((noreturn)) void sbx_init_run(const struct sbx_init_args *a);
+/* In the cloned child: re-execute the sealed copy of the runtime (exe_fd)
+ * as `agentsbx init SYNC_FD`; never returns. */
+__attribute__((noreturn)) void sbx_init_exec(const struct sbx_init_args *a, int exe_fd);
+
+/* The runtime's side: send the arguments the re-executed init reads. */
+int sbx_init_args_send(int fd, const struct sbx_init_args *a, struct sbx_error *err);
+
+/* `agentsbx init SYNC_FD`: read the arguments, then run init.  Never
+ * returns: execs the user process or exits non-zero after sending the
+ * error on the sync socket (or printing it once create has returned). */
+__attribute__((noreturn)) void sbx_init_main(const char *sync_fd_arg);
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "init.h"
 #include "utils.h"
 
 #define DEFAULT_ROOT "/run/agentsbx"
@@ -222,6 +223,9 @@ int main(int argc, char **argv)
                            .log_fd = -1 };
   int first;
 
+  /* The container's init, re-executed from the sealed copy by create. */
+  if (argc == 3 && strcmp(argv[1], "init") == 0)
+    sbx_init_main(argv[2]);
   g.ctx.log_data = &g;
   first = parse_globals(&g, argc, argv);
   if (first < 0)

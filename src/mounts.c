@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroups.h"
 #include "devices.h"
 #include "fs_resolve.h"
 #include "utils.h"
@@ -223,8 +224,8 @@ static char *bind_source(const char *bundle, const char *source)
 
 /* cgroup mounts: cgroup2 where the host is unified, else a tmpfs holding one
  * mount per v1 hierarchy (read-only unless the options say rw). */
-static int mount_cgroup(int rootfd, const char *dest, const struct sbx_mount_options *o,
-                        struct sbx_error *err);
+static int mount_cgroup(int rootfd, const char *dest, const struct sbx_rootfs_setup *s,
+                        const struct sbx_mount_options *o, struct sbx_error *err);
 
 static int mount_one(int rootfd, const struct sbx_rootfs_setup *s, size_t index,
                      struct sbx_error *err)
@@ -246,7 +247,7 @@ static int mount_one(int rootfd, const struct sbx_rootfs_setup *s, size_t index,
   if (type && strcmp(type, "bind") == 0)
     o.bind = true;
   if (type && strcmp(type, "cgroup") == 0 && !o.bind) {
-    ret = mount_cgroup(rootfd, m->destination, &o, err);
+    ret = mount_cgroup(rootfd, m->destination, s, &o, err);
     goto out;
   }
   if (o.bind) {
@@ -292,70 +293,76 @@ out:
   return ret;
 }
 
-static int mount_cgroup_v1_hierarchies(int rootfd, const char *dest, unsigned long flags,
-                                       struct sbx_error *err)
+/* Bind the container's own cgroup directory of one hierarchy (mounted on
+ * the host at mnt) onto target: works in user namespaces, where cgroupfs
+ * cannot be mounted, and shows the container nothing above its cgroup. */
+static int bind_cgroup_dir(int rootfd, const char *mnt, const char *cgroup_path,
+                           const char *dest, unsigned long flags, struct sbx_error *err)
 {
-  cleanup_free char *text = NULL;
-  char *line, *save = NULL;
+  cleanup_free char *source = sbx_strdup_printf("%s%s", mnt, cgroup_path ? cgroup_path : "");
+  cleanup_close int target = sbx_mkdir_in_root(rootfd, dest, 0755, err);
+  cleanup_close int top = -1;
+  char buf[32];
 
-  if (sbx_read_file("/proc/self/cgroup", &text, NULL, err) < 0)
+  if (target < 0)
     return -1;
-  for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-    /* "ID:controllers:path"; v2's line has empty controllers. */
-    char *controllers = strchr(line, ':');
-    char *end = controllers ? strchr(controllers + 1, ':') : NULL;
-    cleanup_free char *sub = NULL, *opts = NULL;
-    cleanup_close int fd = -1;
-    char buf[32];
-    const char *name;
-    if (end == NULL || end == controllers + 1)
-      continue;
-    *end = '\0';
-    controllers++;
-    name = strncmp(controllers, "name=", 5) == 0 ? controllers + 5 : controllers;
-    sub = sbx_strdup_printf("%s/%s", dest, name);
-    opts = strdup(controllers);
-    if (sub == NULL || opts == NULL)
-      return sbx_fail(err, ENOMEM, "cgroup mount");
-    fd = sbx_mkdir_in_root(rootfd, sub, 0755, err);
-    if (fd < 0)
-      return -1;
-    if (mount("cgroup", sbx_fd_path(fd, buf), "cgroup", flags, opts) < 0)
-      return sbx_fail(err, errno, "mount cgroup (%s) on `%s`", opts, sub);
-  }
+  if (source == NULL)
+    return sbx_fail(err, ENOMEM, "cgroup mount");
+  if (mount(source, sbx_fd_path(target, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
+    return sbx_fail(err, errno, "bind cgroup `%s` on `%s`", source, dest);
+  /* The remount must name the new mount, not the directory it covers. */
+  top = sbx_open_in_root(rootfd, dest, O_PATH, err);
+  if (top < 0)
+    return -1;
+  if (mount(NULL, sbx_fd_path(top, buf), NULL, MS_BIND | MS_REMOUNT | flags | locked_flags(buf),
+            NULL) < 0)
+    return sbx_fail(err, errno, "remount cgroup `%s`", dest);
   return 0;
 }
 
-static int mount_cgroup(int rootfd, const char *dest, const struct sbx_mount_options *o,
-                        struct sbx_error *err)
+/* Each v1 hierarchy (and a hybrid host's cgroup2) under a tmpfs at dest. */
+static int mount_cgroup_hierarchies(int rootfd, const char *dest, const char *cgroup_path,
+                                    unsigned long flags, struct sbx_error *err)
+{
+  char **mounts = sbx_cgroup_mountpoints();
+  int ret = 0;
+
+  for (size_t i = 0; ret == 0 && mounts && mounts[i]; i++) {
+    cleanup_free char *sub = sbx_strdup_printf("%s/%s", dest, mounts[i] + strlen("/sys/fs/cgroup/"));
+    if (sub == NULL || bind_cgroup_dir(rootfd, mounts[i], cgroup_path, sub, flags, err) < 0)
+      ret = -1;
+  }
+  sbx_strv_free(mounts);
+  return ret;
+}
+
+static int mount_cgroup(int rootfd, const char *dest, const struct sbx_rootfs_setup *s,
+                        const struct sbx_mount_options *o, struct sbx_error *err)
 {
   unsigned long flags = (o->flags & REMOUNT_FLAGS) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   cleanup_close int target = sbx_mkdir_in_root(rootfd, dest, 0755, err);
   cleanup_close int top = -1;
-  struct statfs_like { long type; };
   char buf[32];
   struct stat st;
 
   if (target < 0)
     return -1;
-  /* A pure v2 host has cgroup2 at /sys/fs/cgroup itself. */
+  /* A pure v2 host: a fresh cgroup2 shows the cgroup namespace's root, the
+   * container's cgroup; without a new cgroupns bind that cgroup itself. */
   if (stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0) {
-    if (mount("cgroup2", sbx_fd_path(target, buf), "cgroup2", flags, NULL) < 0)
-      return sbx_fail(err, errno, "mount cgroup2 on `%s`", dest);
-    return 0;
+    if (s->new_cgroupns) {
+      if (mount("cgroup2", sbx_fd_path(target, buf), "cgroup2", flags, NULL) < 0)
+        return sbx_fail(err, errno, "mount cgroup2 on `%s`", dest);
+      return 0;
+    }
+    return bind_cgroup_dir(rootfd, "/sys/fs/cgroup", s->cgroup_path, dest, flags, err);
   }
   if (mount("tmpfs", sbx_fd_path(target, buf), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
             "mode=755") < 0)
     return sbx_fail(err, errno, "mount tmpfs for cgroups on `%s`", dest);
   top = sbx_open_in_root(rootfd, dest, O_PATH, err);
-  if (top < 0 || mount_cgroup_v1_hierarchies(rootfd, dest, flags, err) < 0)
+  if (top < 0 || mount_cgroup_hierarchies(rootfd, dest, s->cgroup_path, flags, err) < 0)
     return -1;
-  if (stat("/sys/fs/cgroup/unified/cgroup.procs", &st) == 0) {
-    cleanup_free char *unified = sbx_strdup_printf("%s/unified", dest);
-    cleanup_close int ufd = unified ? sbx_mkdir_in_root(rootfd, unified, 0755, err) : -1;
-    if (ufd < 0 || mount("cgroup2", sbx_fd_path(ufd, buf), "cgroup2", flags, NULL) < 0)
-      return ufd < 0 ? -1 : sbx_fail(err, errno, "mount cgroup2 on `%s`", unified);
-  }
   if (flags & MS_RDONLY &&
       mount(NULL, sbx_fd_path(top, buf), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
             MS_NODEV | MS_NOEXEC, NULL) < 0)

@@ -30,6 +30,8 @@ struct sbx_rootfs_setup {
   const char *rootfs;    /* absolute, on the host */
   const char *bundle;    /* absolute, for relative bind sources */
   bool in_userns;        /* a new user namespace: devices are bind-mounted */
+  bool new_cgroupns;     /* a new cgroup namespace rooted at cgroup_path */
+  const char *cgroup_path; /* the container's cgroup in every hierarchy */
 };
 
 /* In the container's mount namespace, before pivot_root. */

@@ -128,13 +128,6 @@ int sbx_process_enter_cwd(const struct oci_process *p, struct sbx_error *err)
   return 0;
 }
 
-void sbx_strv_free(char **v)
-{
-  for (size_t i = 0; v && v[i]; i++)
-    free(v[i]);
-  free(v);
-}
-
 /* HOME of uid in the container's /etc/passwd, or "/". */
 static char *home_of(uid_t uid)
 {

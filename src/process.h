@@ -19,7 +19,6 @@ int sbx_process_enter_cwd(const struct oci_process *p, struct sbx_error *err);
 /* The environment to exec with: the config's, plus HOME from the
  * container's /etc/passwd when it is unset.  NULL-terminated, malloc'd. */
 char **sbx_process_environ(const struct oci_process *p);
-void sbx_strv_free(char **v);
 /* Keep fds 0..2+preserve_fds (and LISTEN_FDS ones); all others close on exec. */
 int sbx_process_close_fds(int preserve_fds, struct sbx_error *err);
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "utils.h"
@@ -18,13 +19,30 @@ struct sync_header {
   uint32_t len;
 };
 
+/* send(MSG_NOSIGNAL): a peer that died is an error, not our SIGPIPE. */
+static int send_all(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+
+  while (len > 0) {
+    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -1;
+    p += n;
+    len -= n;
+  }
+  return 0;
+}
+
 int sbx_sync_send(int fd, int type, int value, const void *data, size_t len)
 {
   struct sync_header h = { .type = type, .value = value, .len = (uint32_t)len };
 
-  if (sbx_write_all(fd, &h, sizeof h) < 0)
+  if (send_all(fd, &h, sizeof h) < 0)
     return -1;
-  return len ? sbx_write_all(fd, data, len) : 0;
+  return len ? send_all(fd, data, len) : 0;
 }
 
 int sbx_sync_send_error(int fd, const struct sbx_error *e)
@@ -53,11 +71,12 @@ static int read_exact(int fd, void *buf, size_t len)
 static const char *type_name(int type)
 {
   static const char *const names[] = { "", "go", "child pid", "namespaces ready", "continue",
-                                       "ready", "done", "error" };
-  return type > 0 && type <= SYNC_ERROR ? names[type] : "unknown";
+                                       "ready", "done", "error", "init arguments" };
+  return type > 0 && type <= SYNC_INIT_ARGS ? names[type] : "unknown";
 }
 
-int sbx_sync_expect(int fd, int type, int *value, char **data, struct sbx_error *err)
+static int expect(int fd, int type, int *value, char **data, size_t *len,
+                  struct sbx_error *err)
 {
   struct sync_header h;
   cleanup_free char *payload = NULL;
@@ -83,7 +102,19 @@ int sbx_sync_expect(int fd, int type, int *value, char **data, struct sbx_error 
                     type_name(type), type_name(h.type));
   if (value)
     *value = h.value;
+  if (len)
+    *len = h.len;
   if (data)
     *data = steal_pointer(&payload);
   return 0;
+}
+
+int sbx_sync_expect(int fd, int type, int *value, char **data, struct sbx_error *err)
+{
+  return expect(fd, type, value, data, NULL, err);
+}
+
+int sbx_sync_expect_data(int fd, int type, char **data, size_t *len, struct sbx_error *err)
+{
+  return expect(fd, type, NULL, data, len, err);
 }

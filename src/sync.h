@@ -16,6 +16,7 @@ enum sbx_sync_type {
   SYNC_READY,        /* init -> parent: waiting for start */
   SYNC_DONE,         /* parent -> init: state saved, create returns */
   SYNC_ERROR,        /* init -> parent: value = errno, data = message */
+  SYNC_INIT_ARGS,    /* parent -> re-executed init: its arguments */
 };
 
 int sbx_sync_send(int fd, int type, int value, const void *data, size_t len);
@@ -23,5 +24,7 @@ int sbx_sync_send_error(int fd, const struct sbx_error *e);
 /* Wait for a message of the expected type; an SYNC_ERROR from the peer
  * becomes the returned error, EOF is reported as the peer having died. */
 int sbx_sync_expect(int fd, int type, int *value, char **data, struct sbx_error *err);
+/* The same, also giving the payload's length (it may hold NUL bytes). */
+int sbx_sync_expect_data(int fd, int type, char **data, size_t *len, struct sbx_error *err);
 
 #endif

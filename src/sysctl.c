@@ -9,7 +9,42 @@
 #include <errno.h>
 #include <string.h>
 
+#include "namespaces.h"
 #include "utils.h"
+
+/* The namespace that owns a key, or NULL when it is the host's. */
+static const char *owning_namespace(const char *key)
+{
+  static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+                                          "kernel.sem", "kernel.shmall", "kernel.shmmax",
+                                          "kernel.shmmni", "kernel.shm_rmid_forced" };
+
+  if (strncmp(key, "net.", 4) == 0)
+    return "network";
+  if (strncmp(key, "fs.mqueue.", 10) == 0)
+    return "ipc";
+  for (size_t i = 0; i < sizeof ipc_keys / sizeof ipc_keys[0]; i++)
+    if (strcmp(key, ipc_keys[i]) == 0)
+      return "ipc";
+  if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+    return "uts";
+  return NULL;
+}
+
+int sbx_sysctl_validate(const struct oci_linux *l, struct sbx_error *err)
+{
+  for (size_t i = 0; l && i < l->sysctl_len; i++) {
+    const char *key = l->sysctl[i].key;
+    const char *ns = owning_namespace(key);
+    const struct oci_namespace *entry = ns ? oci_linux_namespace(l, ns) : NULL;
+    if (ns == NULL)
+      return sbx_fail(err, EINVAL, "linux.sysctl.%s: not namespaced, it would change the host",
+                      key);
+    if (entry == NULL)
+      return sbx_fail(err, EINVAL, "linux.sysctl.%s: needs a %s namespace", key, ns);
+  }
+  return 0;
+}
 
 int sbx_sysctl_apply(const struct oci_linux *l, struct sbx_error *err)
 {

@@ -303,3 +303,10 @@ bool sbx_parse_long(const char *s, long *out)
   *out = strtol(s, &end, 10);
   return errno == 0 && *end == '\0';
 }
+
+void sbx_strv_free(char **v)
+{
+  for (size_t i = 0; v && v[i]; i++)
+    free(v[i]);
+  free(v);
+}

@@ -55,6 +55,9 @@ char *sbx_rfc3339_now(void);
  * regular file; absolute or relative paths with a slash are checked as is. */
 char *sbx_find_executable(const char *file, char *const env[], struct sbx_error *err);
 
+/* Free a NULL-terminated array of strings. */
+void sbx_strv_free(char **v);
+
 /* Parse a decimal integer fully; false on garbage or range errors. */
 bool sbx_parse_long(const char *s, long *out);
 
