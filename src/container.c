@@ -32,6 +32,7 @@
 #include "hooks.h"
 #include "init.h"
 #include "namespaces.h"
+#include "spawn.h"
 #include "sync.h"
 #include "sysctl.h"
 #include "utils.h"
@@ -48,7 +49,8 @@ struct create {
   size_t config_len;
   char *bundle;
   char *rootfs;
-  int sync[2];
+  int sync;                   /* our end of the sync socket */
+  struct sbx_spawn spawn;
   int fifo_fd;
   int console_fd;
   pid_t pid;
@@ -56,7 +58,6 @@ struct create {
   struct sbx_cgroup *cgroup;
   char *cgroup_path;
   struct sbx_caps caps;
-  int exe_fd;                 /* sealed copy of the runtime, for init */
 };
 
 static void create_release(struct create *c)
@@ -66,13 +67,10 @@ static void create_release(struct create *c)
   free(c->bundle);
   free(c->rootfs);
   free(c->cgroup_path);
-  for (int i = 0; i < 2; i++)
-    if (c->sync[i] >= 0)
-      close(c->sync[i]);
+  if (c->sync >= 0)
+    close(c->sync);
   if (c->fifo_fd >= 0)
     close(c->fifo_fd);
-  if (c->exe_fd >= 0)
-    close(c->exe_fd);
   if (c->console_fd >= 0 && c->console_fd != c->opts->console_fd)
     close(c->console_fd);
   sbx_cgroup_free(c->cgroup);
@@ -201,15 +199,10 @@ static int make_fifo(struct create *c, struct sbx_error *err)
   return 0;
 }
 
-static pid_t raw_clone(unsigned long flags)
-{
-  return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
-}
-
-static void init_args(struct create *c, struct sbx_init_args *a, int flags)
+static void init_args(struct create *c, struct sbx_init_args *a, unsigned long flags)
 {
   *a = (struct sbx_init_args){
-    .config = c->config, .rootfs = c->rootfs, .bundle = c->bundle, .sync_fd = c->sync[1],
+    .config = c->config, .rootfs = c->rootfs, .bundle = c->bundle,
     .fifo_fd = c->fifo_fd, .console_fd = c->console_fd, .preserve_fds = c->opts->preserve_fds,
     .no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
     .new_userns = (flags & CLONE_NEWUSER) != 0, .caps = c->caps,
@@ -219,90 +212,36 @@ static void init_args(struct create *c, struct sbx_init_args *a, int flags)
   };
 }
 
-static __attribute__((noreturn)) void run_init(struct create *c, int flags)
+/* In the spawn helper: join the namespaces given by path, and unshare the
+ * time namespace here, where its offsets can still be written. */
+static int join_namespaces(void *data, unsigned long *flags, struct sbx_error *err)
 {
-  struct sbx_init_args a;
-  sigset_t none;
+  const struct oci_linux *l = data;
 
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  close(c->sync[0]);
-  /* Die with the runtime until create has returned. */
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  init_args(c, &a, flags);
-  sbx_init_exec(&a, c->exe_fd);
+  if (sbx_ns_join_all(l, err) < 0)
+    return -1;
+  if (*flags & CLONE_NEWTIME) {
+    if (unshare(CLONE_NEWTIME) < 0)
+      return sbx_fail(err, errno, "unshare time namespace");
+    if (sbx_ns_write_time_offsets(l, err) < 0)
+      return -1;
+    *flags &= ~CLONE_NEWTIME;
+  }
+  return 0;
 }
 
-/* Joining namespaces, or setting time offsets, must happen in a process
- * that then clones init: a helper does it and reports init's pid. */
-static __attribute__((noreturn)) void run_join_helper(struct create *c, int flags)
-{
-  cleanup_error struct sbx_error err = { 0 };
-  const struct oci_linux *l = c->config->linux_;
-  pid_t pid;
-
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (sbx_ns_join_all(l, &err) < 0)
-    goto fail;
-  if (flags & CLONE_NEWTIME) {
-    if (unshare(CLONE_NEWTIME) < 0) {
-      sbx_fail(&err, errno, "unshare time namespace");
-      goto fail;
-    }
-    if (sbx_ns_write_time_offsets(l, &err) < 0)
-      goto fail;
-    flags &= ~CLONE_NEWTIME;
-  }
-  /* CLONE_PARENT: init becomes the runtime's child, so run can wait on it. */
-  pid = raw_clone(flags | CLONE_PARENT);
-  if (pid == 0)
-    run_init(c, flags);
-  if (pid < 0) {
-    sbx_fail(&err, errno, "clone the container process");
-    goto fail;
-  }
-  sbx_sync_send(c->sync[1], SYNC_CHILD_PID, pid, NULL, 0);
-  _exit(0);
-fail:
-  sbx_sync_send_error(c->sync[1], &err);
-  _exit(1);
-}
-
-static int spawn_init(struct create *c, int *flags_out, struct sbx_error *err)
+static int spawn_init(struct create *c, struct sbx_error *err)
 {
   const struct oci_linux *l = c->config->linux_;
   /* The cgroup namespace is unshared by init once it sits in its cgroup. */
-  int flags = sbx_ns_new_flags(l) & ~CLONE_NEWCGROUP;
+  unsigned long flags = sbx_ns_new_flags(l) & ~CLONE_NEWCGROUP;
   bool helper = sbx_ns_has_joins(l) || (flags & CLONE_NEWTIME);
-  pid_t child;
 
-  *flags_out = flags;
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->sync) < 0)
-    return sbx_fail(err, errno, "socketpair");
-  c->exe_fd = sbx_cloned_binary_open(err);
-  if (c->exe_fd < 0)
-    return -1;
-  child = helper ? fork() : raw_clone(flags);
-  if (child < 0)
-    return sbx_fail(err, errno, "clone the container process");
-  if (child == 0) {
-    if (helper)
-      run_join_helper(c, flags);
-    run_init(c, flags);
-  }
-  if (!helper) {
-    c->pid = child;
-  } else {
-    int status, value = 0;
-    int r = sbx_sync_expect(c->sync[0], SYNC_CHILD_PID, &value, NULL, err);
-    waitpid(child, &status, 0);
-    if (r < 0)
-      return -1;
-    c->pid = value;
-  }
-  close(c->sync[1]);
-  c->sync[1] = -1;
-  return 0;
+  c->spawn = (struct sbx_spawn){ .clone_flags = flags, .join = helper ? join_namespaces : NULL,
+                                 .join_data = (void *)l };
+  init_args(c, &c->spawn.args, flags);
+  c->pid = sbx_spawn(&c->spawn, &c->sync, err);
+  return c->pid < 0 ? (c->pid = 0, -1) : 0;
 }
 
 static int write_oom_score(pid_t pid, const struct oci_process *p, struct sbx_error *err)
@@ -357,28 +296,26 @@ static int save_state(struct create *c, unsigned long long start_time, struct sb
 }
 
 /* The parent's half of the sync protocol, from clone to "created". */
-static int drive_init(struct create *c, int flags, struct sbx_error *err)
+static int drive_init(struct create *c, struct sbx_error *err)
 {
   const struct oci_config *cfg = c->config;
   cleanup_free char *state_json = NULL;
   unsigned long long start_time = 0;
-  struct sbx_init_args a;
 
-  if ((flags & CLONE_NEWUSER) && sbx_ns_write_id_maps(c->pid, cfg->linux_, err) < 0)
+  if ((c->spawn.clone_flags & CLONE_NEWUSER) && sbx_ns_write_id_maps(c->pid, cfg->linux_, err) < 0)
     return -1;
   if (write_oom_score(c->pid, cfg->process, err) < 0)
     return -1;
   if (sbx_cgroup_create(c->cgroup_path, c->pid, &c->cgroup, err) < 0)
     return -1;
-  if (sbx_sync_send(c->sync[0], SYNC_GO, 0, NULL, 0) < 0)
+  if (sbx_sync_send(c->sync, SYNC_GO, 0, NULL, 0) < 0)
     return sbx_fail(err, errno, "sync with the container process");
-  init_args(c, &a, flags);
-  if (sbx_init_args_send(c->sync[0], &a, err) < 0)
+  if (sbx_init_args_send(c->sync, &c->spawn.args, err) < 0)
     return -1;
   /* Only init may keep the fifo open, or start could not tell it died. */
   close(c->fifo_fd);
   c->fifo_fd = -1;
-  if (sbx_sync_expect(c->sync[0], SYNC_NS_READY, NULL, NULL, err) < 0)
+  if (sbx_sync_expect(c->sync, SYNC_NS_READY, NULL, NULL, err) < 0)
     return -1;
   if (sbx_proc_start_time(c->pid, &start_time, NULL) < 0)
     return sbx_fail(err, ESRCH, "the container process exited during create");
@@ -387,9 +324,9 @@ static int drive_init(struct create *c, int flags, struct sbx_error *err)
     return sbx_fail(err, ENOMEM, "state");
   if (run_runtime_hooks(c, state_json, err) < 0)
     return -1;
-  if (sbx_sync_send(c->sync[0], SYNC_CONTINUE, 0, state_json, strlen(state_json)) < 0)
+  if (sbx_sync_send(c->sync, SYNC_CONTINUE, 0, state_json, strlen(state_json)) < 0)
     return sbx_fail(err, errno, "sync with the container process");
-  if (sbx_sync_expect(c->sync[0], SYNC_READY, NULL, NULL, err) < 0)
+  if (sbx_sync_expect(c->sync, SYNC_READY, NULL, NULL, err) < 0)
     return -1;
   if (save_state(c, start_time, err) < 0)
     return -1;
@@ -397,7 +334,7 @@ static int drive_init(struct create *c, int flags, struct sbx_error *err)
   state_json = sbx_container_hook_state(c->id, c->pid, "created", c->bundle, cfg);
   if (state_json == NULL)
     return sbx_fail(err, ENOMEM, "state");
-  if (sbx_sync_send(c->sync[0], SYNC_DONE, 0, state_json, strlen(state_json)) < 0)
+  if (sbx_sync_send(c->sync, SYNC_DONE, 0, state_json, strlen(state_json)) < 0)
     return sbx_fail(err, errno, "sync with the container process");
   return 0;
 }
@@ -406,9 +343,9 @@ int sbx_container_create(const struct sbx_context *ctx, const char *id,
                          const struct sbx_create_options *opts, pid_t *pid,
                          struct sbx_error *err)
 {
-  struct create c = { .ctx = ctx, .id = id, .opts = opts, .sync = { -1, -1 }, .fifo_fd = -1,
-                      .console_fd = -1, .exe_fd = -1 };
-  int flags = 0, ret = -1;
+  struct create c = { .ctx = ctx, .id = id, .opts = opts, .sync = -1, .fifo_fd = -1,
+                      .console_fd = -1 };
+  int ret = -1;
 
   if (sbx_validate_id(id, err) < 0 || load_config(&c, err) < 0 || check_config(&c, err) < 0)
     goto out;
@@ -417,7 +354,7 @@ int sbx_container_create(const struct sbx_context *ctx, const char *id,
   c.state_dir_made = true;
   if (make_fifo(&c, err) < 0 || connect_console(&c, err) < 0)
     goto fail;
-  if (spawn_init(&c, &flags, err) < 0 || drive_init(&c, flags, err) < 0)
+  if (spawn_init(&c, err) < 0 || drive_init(&c, err) < 0)
     goto fail;
   if (pid)
     *pid = c.pid;
