@@ -71,6 +71,44 @@ char **sbx_cgroup_mountpoints(void)
   return list ? list : calloc(1, sizeof(char *));
 }
 
+/* Does the comma-separated option list opts contain word? */
+static bool has_option(const char *opts, const char *word)
+{
+  size_t n = strlen(word);
+
+  for (const char *p = opts; p && *p;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (len == n && strncmp(p, word, n) == 0)
+      return true;
+    p = comma ? comma + 1 : NULL;
+  }
+  return false;
+}
+
+char *sbx_cgroup_controller_dir(const char *controller, const char *path)
+{
+  cleanup_free char *text = NULL;
+  char *line, *save = NULL;
+
+  if (sbx_read_file("/proc/self/mountinfo", &text, NULL, NULL) < 0)
+    return NULL;
+  for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *sep = strstr(line, " - ");
+    char mnt[4096], fstype[64], source[256], opts[1024];
+    if (sep == NULL || sscanf(sep + 3, "%63s %255s %1023s", fstype, source, opts) != 3)
+      continue;
+    if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strncmp(mnt, CGROUP_ROOT, 14) != 0)
+      continue;
+    if (controller == NULL ? strcmp(fstype, "cgroup2") != 0
+                           : strcmp(fstype, "cgroup") != 0 || !has_option(opts, controller))
+      continue;
+    return sbx_strdup_printf("%s%s", mnt, strcmp(path, "/") == 0 ? "" : path);
+  }
+  errno = ENOENT;
+  return NULL;
+}
+
 /* The runtime's own cgroup in the pids (v1) or unified hierarchy. */
 static char *own_cgroup(void)
 {
@@ -205,6 +243,20 @@ int sbx_cgroup_create(const char *path, pid_t pid, struct sbx_cgroup **out,
 fail:
   sbx_strv_free(mounts);
   return sbx_wrap(err, "linux.cgroupsPath");
+}
+
+int sbx_cgroup_enter(const char *path, pid_t pid, struct sbx_error *err)
+{
+  char **mounts = sbx_cgroup_mountpoints();
+  char pidtext[16];
+  int n = snprintf(pidtext, sizeof pidtext, "%d", pid), ret = 0;
+
+  for (size_t i = 0; ret == 0 && mounts && mounts[i]; i++) {
+    cleanup_free char *procs = sbx_strdup_printf("%s%s/cgroup.procs", mounts[i], path);
+    ret = procs ? sbx_write_file(procs, pidtext, n, err) : sbx_fail(err, ENOMEM, "cgroup");
+  }
+  sbx_strv_free(mounts);
+  return ret;
 }
 
 const char *sbx_cgroup_path(const struct sbx_cgroup *cg)

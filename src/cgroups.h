@@ -22,6 +22,13 @@ enum sbx_cgroup_mode sbx_cgroup_mode(void);
  * cgroup2), NULL-terminated; free with sbx_strv_free. */
 char **sbx_cgroup_mountpoints(void);
 
+/* The directory of the cgroup at path in the hierarchy of a v1 controller
+ * ("memory", "cpu", "net_cls"...; co-mounted ones such as cpu,cpuacct are
+ * found by any of their names), or with controller NULL in the cgroup2
+ * hierarchy (/sys/fs/cgroup on v2, /sys/fs/cgroup/unified on hybrid hosts).
+ * NULL (errno ENOENT) when no such hierarchy is mounted.  Malloc'd. */
+char *sbx_cgroup_controller_dir(const char *controller, const char *path);
+
 /* The path inside every hierarchy (always starting with '/'). */
 char *sbx_cgroup_resolve_path(const struct sbx_context *ctx, const char *id,
                               const struct oci_config *c, struct sbx_error *err);
@@ -30,6 +37,8 @@ char *sbx_cgroup_resolve_path(const struct sbx_context *ctx, const char *id,
 int sbx_cgroup_create(const char *path, pid_t pid, struct sbx_cgroup **out,
                       struct sbx_error *err);
 const char *sbx_cgroup_path(const struct sbx_cgroup *cg);
+/* Move pid into the existing cgroup at path in every hierarchy (exec). */
+int sbx_cgroup_enter(const char *path, pid_t pid, struct sbx_error *err);
 int sbx_cgroup_destroy(struct sbx_cgroup *cg, struct sbx_error *err);
 void sbx_cgroup_free(struct sbx_cgroup *cg);
 

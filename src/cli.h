@@ -33,5 +33,6 @@ int cli_delete(struct cli_globals *g, int argc, char **argv);
 int cli_list(struct cli_globals *g, int argc, char **argv);
 int cli_spec(struct cli_globals *g, int argc, char **argv);
 int cli_features(struct cli_globals *g, int argc, char **argv);
+int cli_exec(struct cli_globals *g, int argc, char **argv);
 
 #endif

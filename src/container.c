@@ -208,7 +208,7 @@ static void init_args(struct create *c, struct sbx_init_args *a, unsigned long f
     .new_userns = (flags & CLONE_NEWUSER) != 0, .caps = c->caps,
     .in_userns = oci_linux_namespace(c->config->linux_, "user") != NULL,
     .new_cgroupns = (sbx_ns_new_flags(c->config->linux_) & CLONE_NEWCGROUP) != 0,
-    .cgroup_path = c->cgroup_path,
+    .cgroup_path = c->cgroup_path, .mntns_fd = -1,
   };
 }
 
@@ -438,21 +438,6 @@ out:
   return ret;
 }
 
-static int open_container_pidfd(const struct sbx_state *st, struct sbx_error *err)
-{
-  unsigned long long start;
-  int fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
-
-  if (fd < 0)
-    return sbx_fail(err, ESRCH, "container `%s` is not running", st->id);
-  /* Checked after opening: the pidfd pins this exact process. */
-  if (sbx_proc_start_time(st->pid, &start, NULL) < 0 || start != st->start_time) {
-    close(fd);
-    return sbx_fail(err, ESRCH, "container `%s` is not running", st->id);
-  }
-  return fd;
-}
-
 /* Signal every process in the container's pid namespace (or its cgroup). */
 static int kill_all(const struct sbx_state *st, int sig, struct sbx_error *err)
 {
@@ -498,7 +483,7 @@ int sbx_container_kill(const struct sbx_context *ctx, const char *id, int sig, b
     ret = kill_all(&st, sig, err);
     goto out;
   }
-  pidfd = open_container_pidfd(&st, err);
+  pidfd = sbx_state_pidfd(&st, err);
   if (pidfd < 0)
     goto out;
   if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
@@ -514,7 +499,7 @@ out:
 /* SIGKILL the container's processes and wait until init is gone. */
 static int kill_and_wait(const struct sbx_state *st, struct sbx_error *err)
 {
-  cleanup_close int pidfd = open_container_pidfd(st, NULL);
+  cleanup_close int pidfd = sbx_state_pidfd(st, NULL);
   struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
 
   if (pidfd < 0)

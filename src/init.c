@@ -51,7 +51,8 @@ static int set_hostnames(const struct oci_config *c, struct sbx_error *err)
 }
 
 /* Open a pty in the container's devpts, hand its master to whoever holds
- * the console socket, and make the slave our terminal and /dev/console. */
+ * the console socket, and make the slave our terminal (and, for init,
+ * /dev/console). */
 static int setup_terminal(const struct sbx_init_args *a, struct sbx_error *err)
 {
   const struct oci_process *p = a->config->process;
@@ -69,6 +70,8 @@ static int setup_terminal(const struct sbx_init_args *a, struct sbx_error *err)
     return -1;
   if (sbx_console_setup_slave(slave, err) < 0)
     return -1;
+  if (a->exec_mode)
+    return 0;
   rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   console = rootfd < 0 ? -1 : sbx_mount_target_in_root(rootfd, "/dev/console", true, err);
   if (console < 0)
@@ -183,11 +186,58 @@ fail:
   _exit(127);
 }
 
+/* exec: the process is already in the container's namespaces and cgroup;
+ * set it up as the config's process says and become it. */
+static __attribute__((noreturn)) void exec_run(const struct sbx_init_args *a)
+{
+  const struct oci_process *p = a->config->process;
+  cleanup_error struct sbx_error err = { 0 };
+  char *exec_path = NULL;
+  char **envp = NULL;
+
+  /* Joining the mount namespace also moves root and cwd into it. */
+  if (a->mntns_fd >= 0 && setns(a->mntns_fd, CLONE_NEWNS) < 0) {
+    sbx_fail(&err, errno, "enter the container's mount namespace");
+    goto fail_sync;
+  }
+  if (a->mntns_fd >= 0)
+    close(a->mntns_fd);
+  if (p->terminal && setup_terminal(a, &err) < 0)
+    goto fail_sync;
+  if (chdir(p->cwd) < 0) {
+    sbx_fail(&err, errno, "process.cwd: chdir `%s`", p->cwd);
+    goto fail_sync;
+  }
+  if (sbx_process_set_rlimits(p, &err) < 0)
+    goto fail_sync;
+  envp = sbx_process_environ(p);
+  exec_path = envp ? sbx_find_executable(p->args[0], envp, &err) : NULL;
+  if (exec_path == NULL) {
+    sbx_wrap(&err, "process.args[0]");
+    goto fail_sync;
+  }
+  if (sbx_sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0) < 0 ||
+      sbx_sync_expect(a->sync_fd, SYNC_DONE, NULL, NULL, &err) < 0)
+    _exit(1);
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (sbx_process_set_identity(p, &a->caps, &err) < 0 ||
+      sbx_process_close_fds(a->preserve_fds, &err) < 0)
+    goto fail;
+  execve(exec_path, p->args, envp);
+  sbx_fail(&err, errno, "exec `%s`", exec_path);
+fail:
+  dprintf(STDERR_FILENO, "agentsbx: %s\n", err.msg ? err.msg : "exec failed");
+  _exit(127);
+fail_sync:
+  sbx_sync_send_error(a->sync_fd, &err);
+  _exit(1);
+}
+
 /* The fixed part of the arguments on the wire; four strings follow:
  * rootfs, bundle, cgroup path, and the config as JSON. */
 struct init_wire {
-  int32_t fifo_fd, console_fd, preserve_fds;
-  uint8_t no_pivot, no_new_keyring, new_userns, in_userns, new_cgroupns;
+  int32_t fifo_fd, console_fd, preserve_fds, mntns_fd;
+  uint8_t no_pivot, no_new_keyring, new_userns, in_userns, new_cgroupns, exec_mode;
   struct sbx_caps caps;
   uint32_t len[4];
 };
@@ -196,11 +246,13 @@ int sbx_init_args_send(int fd, const struct sbx_init_args *a, struct sbx_error *
 {
   char *msg = NULL;
   cleanup_free char *config = oci_config_write(a->config, false, &msg);
-  const char *parts[4] = { a->rootfs, a->bundle, a->cgroup_path ? a->cgroup_path : "", config };
+  const char *parts[4] = { a->rootfs ? a->rootfs : "", a->bundle ? a->bundle : "",
+                           a->cgroup_path ? a->cgroup_path : "", config };
   struct init_wire w = {
     .fifo_fd = a->fifo_fd, .console_fd = a->console_fd, .preserve_fds = a->preserve_fds,
-    .no_pivot = a->no_pivot, .no_new_keyring = a->no_new_keyring, .new_userns = a->new_userns,
+    .mntns_fd = a->mntns_fd, .no_pivot = a->no_pivot, .no_new_keyring = a->no_new_keyring, .new_userns = a->new_userns,
     .in_userns = a->in_userns, .new_cgroupns = a->new_cgroupns, .caps = a->caps,
+    .exec_mode = a->exec_mode,
   };
   cleanup_free char *buf = NULL;
   size_t total = sizeof w;
@@ -243,7 +295,7 @@ static int init_args_recv(int fd, struct sbx_init_args *a, char **data, struct s
     .sync_fd = fd, .fifo_fd = w.fifo_fd, .console_fd = w.console_fd,
     .preserve_fds = w.preserve_fds, .no_pivot = w.no_pivot, .no_new_keyring = w.no_new_keyring,
     .new_userns = w.new_userns, .in_userns = w.in_userns, .new_cgroupns = w.new_cgroupns,
-    .caps = w.caps,
+    .caps = w.caps, .exec_mode = w.exec_mode, .mntns_fd = w.mntns_fd,
   };
   a->config = oci_config_parse(parts[3], w.len[3] - 1, &msg);
   if (a->config == NULL)
@@ -278,6 +330,8 @@ void sbx_init_exec(const struct sbx_init_args *a, int exe_fd)
   keep_across_exec(a->sync_fd);
   keep_across_exec(a->fifo_fd);
   keep_across_exec(a->console_fd);
+  if (a->exec_mode)
+    keep_across_exec(a->mntns_fd);
   syscall(SYS_execveat, exe_fd, "", argv, environ, AT_EMPTY_PATH);
   sbx_fail(&err, errno, "execute the runtime's sealed copy");
 fail:
@@ -303,8 +357,11 @@ void sbx_init_main(const char *sync_fd_arg)
     sbx_sync_send_error((int)fd, &err);
     _exit(1);
   }
-  fcntl(a.fifo_fd, F_SETFD, FD_CLOEXEC);
+  if (a.fifo_fd >= 0)
+    fcntl(a.fifo_fd, F_SETFD, FD_CLOEXEC);
   if (a.console_fd >= 0)
     fcntl(a.console_fd, F_SETFD, FD_CLOEXEC);
+  if (a.exec_mode)
+    exec_run(&a);
   init_run(&a);
 }

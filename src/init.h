@@ -25,6 +25,10 @@ struct sbx_init_args {
   bool new_cgroupns;         /* unshared by init once it is in its cgroup */
   const char *cgroup_path;
   struct sbx_caps caps;       /* resolved by the runtime before clone */
+  bool exec_mode;             /* exec into a running container, no setup */
+  int mntns_fd;               /* exec: the container's mount namespace,
+                                 joined after the re-exec (whose loader and
+                                 libraries are the host's), or -1 */
 };
 
 /* In the cloned child: re-execute the sealed copy of the runtime (exe_fd)

@@ -29,6 +29,7 @@ static const struct {
   { "create", cli_create, "create a container" },
   { "start", cli_start, "start the user process of a created container" },
   { "run", cli_run, "create and start a container, and wait for it" },
+  { "exec", cli_exec, "run a new process inside a container" },
   { "state", cli_state, "output the state of a container" },
   { "kill", cli_kill, "send a signal to the container's init process" },
   { "delete", cli_delete, "delete a container and everything it holds" },

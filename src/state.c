@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -235,6 +236,21 @@ int sbx_state_lock(const struct sbx_context *ctx, const char *id, struct sbx_err
     int saved = errno;
     close(fd);
     return sbx_fail(err, saved, "lock `%s`", dir);
+  }
+  return fd;
+}
+
+int sbx_state_pidfd(const struct sbx_state *st, struct sbx_error *err)
+{
+  unsigned long long start;
+  int fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+
+  if (fd < 0)
+    return sbx_fail(err, ESRCH, "container `%s` is not running", st->id);
+  /* Checked after opening: the pidfd pins this exact process. */
+  if (sbx_proc_start_time(st->pid, &start, NULL) < 0 || start != st->start_time) {
+    close(fd);
+    return sbx_fail(err, ESRCH, "container `%s` is not running", st->id);
   }
   return fd;
 }

@@ -49,6 +49,9 @@ void sbx_state_release(struct sbx_state *st);
 enum sbx_status sbx_state_status(const struct sbx_context *ctx, const struct sbx_state *st);
 bool sbx_state_process_alive(const struct sbx_state *st);
 
+/* A pidfd of the container's init, verified to be that very process. */
+int sbx_state_pidfd(const struct sbx_state *st, struct sbx_error *err);
+
 /* An exclusive flock on the state directory: serialises start, kill,
  * delete of one container.  Returns the fd to close, or -1. */
 int sbx_state_lock(const struct sbx_context *ctx, const char *id, struct sbx_error *err);
