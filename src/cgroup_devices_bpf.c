@@ -73,12 +73,12 @@ int sbx_dev_rules_from_spec(const struct oci_resources *r, const struct oci_devi
     int acc = sbx_dev_parse_access(d->access);
     if (strcmp(t, "a") != 0 && strcmp(t, "b") != 0 && strcmp(t, "c") != 0) {
       free(v);
-      return sbx_fail(err, EINVAL, "linux.resources.devices[%zu].type: invalid cgroup device type `%s`",
+      return sbx_invalid(err, "linux.resources.devices[%zu].type: invalid cgroup device type `%s`",
                       i, t);
     }
     if (acc < 0) {
       free(v);
-      return sbx_fail(err, EINVAL, "linux.resources.devices[%zu].access: invalid access `%s` (a non-empty subset of \"rwm\")",
+      return sbx_invalid(err, "linux.resources.devices[%zu].access: invalid access `%s` (a non-empty subset of \"rwm\")",
                       i, d->access);
     }
     v[n++] = (struct sbx_dev_rule){ .type = t[0],

@@ -150,5 +150,14 @@ char *sbx_cgroup_v2_stats_json(const char *dir, struct sbx_error *err);
 int sbx_cg_write(const char *dir, const char *controller, const char *file, const char *value,
                  const char *key, struct sbx_error *err);
 bool sbx_cg_exists(const char *dir, const char *file);
+int sbx_cg_pids(const char *dir, const char *ctrl, const struct oci_pids *p, struct sbx_error *err);
+int sbx_cg_throttles(const char *dir, const char *ctrl, const struct oci_block_io *b, bool v2,
+                     struct sbx_error *err);
+int sbx_cg_page_size_ok(const char *size, const char *key, struct sbx_error *err);
+int sbx_cg_rdma(const char *dir, const struct oci_resources *r, struct sbx_error *err);
+int sbx_cg_unified(const char *dir, const struct oci_resources *r, struct sbx_error *err);
+int sbx_cg_read_u64(const char *dir, const char *file, uint64_t *out);   /* "max" -> UINT64_MAX */
+/* The v1 dirs of path (and the cgroup2 one on hybrid hosts). */
+int sbx_cgroup_v1_dirs(const char *path, struct sbx_cgroup_dirs *d);
 
 #endif

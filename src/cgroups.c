@@ -143,7 +143,7 @@ char *sbx_cgroup_resolve_path(const struct sbx_context *ctx, const char *id,
     /* slice:prefix:name, with no systemd to ask: its cgroupfs layout. */
     char slice[256], prefix[256], name[256];
     if (sscanf(p, "%255[^:]:%255[^:]:%255s", slice, prefix, name) != 3)
-      return sbx_fail(err, EINVAL, "linux.cgroupsPath: `%s` is not slice:prefix:name", p), NULL;
+      return sbx_invalid(err, "linux.cgroupsPath: `%s` is not slice:prefix:name", p), NULL;
     out = sbx_strdup_printf("/%s/%s-%s.scope", slice, prefix, name);
   } else if (p && p[0] == '/') {
     out = strdup(p);
@@ -153,7 +153,7 @@ char *sbx_cgroup_resolve_path(const struct sbx_context *ctx, const char *id,
   }
   if (out && strstr(out, "/../")) {
     free(out);
-    return sbx_fail(err, EINVAL, "linux.cgroupsPath: `%s` leaves the hierarchy", p), NULL;
+    return sbx_invalid(err, "linux.cgroupsPath: `%s` leaves the hierarchy", p), NULL;
   }
   return out;
 }
@@ -346,19 +346,46 @@ int sbx_cgroup_thaw(const char *path, bool systemd, struct sbx_error *err)
   return set_freezer(path, false, err);
 }
 
-int sbx_cgroup_kill_all(const char *path, bool systemd, int sig, struct sbx_error *err)
+int sbx_cgroup_pids(const char *path, pid_t **pids, size_t *n, struct sbx_error *err)
 {
   const char *hier = sbx_cgroup_mode() == SBX_CGROUP_V2 ? "" : "/pids";
   cleanup_free char *procs = sbx_strdup_printf(CGROUP_ROOT "%s%s/cgroup.procs", hier, path);
   cleanup_free char *text = NULL;
   char *line, *save = NULL;
+  pid_t *list = NULL;
+  size_t count = 0;
 
+  *pids = NULL;
+  *n = 0;
   if (procs == NULL || sbx_read_file(procs, &text, NULL, err) < 0)
     return -1;
   for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     long pid;
-    if (sbx_parse_long(line, &pid) && pid > 0)
-      kill((pid_t)pid, sig);
+    pid_t *grown;
+    if (!sbx_parse_long(line, &pid) || pid <= 0)
+      continue;
+    grown = realloc(list, (count + 1) * sizeof *list);
+    if (grown == NULL) {
+      free(list);
+      return sbx_fail(err, ENOMEM, "cgroup pids");
+    }
+    list = grown;
+    list[count++] = (pid_t)pid;
   }
+  *pids = list;
+  *n = count;
+  return 0;
+}
+
+int sbx_cgroup_kill_all(const char *path, bool systemd, int sig, struct sbx_error *err)
+{
+  pid_t *pids = NULL;
+  size_t n = 0;
+
+  if (sbx_cgroup_pids(path, &pids, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    kill(pids[i], sig);
+  free(pids);
   return 0;
 }

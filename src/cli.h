@@ -34,5 +34,8 @@ int cli_list(struct cli_globals *g, int argc, char **argv);
 int cli_spec(struct cli_globals *g, int argc, char **argv);
 int cli_features(struct cli_globals *g, int argc, char **argv);
 int cli_exec(struct cli_globals *g, int argc, char **argv);
+int cli_pause(struct cli_globals *g, int argc, char **argv);
+int cli_resume(struct cli_globals *g, int argc, char **argv);
+int cli_ps(struct cli_globals *g, int argc, char **argv);
 
 #endif

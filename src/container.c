@@ -145,13 +145,13 @@ static int check_config(struct create *c, struct sbx_error *err)
   struct stat st;
 
   if (p == NULL)
-    return sbx_fail(err, EINVAL, "process: required to create a container");
+    return sbx_invalid(err, "process: required to create a container");
   if (p->args_len == 0 || p->args[0] == NULL || p->args[0][0] == '\0')
-    return sbx_fail(err, EINVAL, "process.args: must name a command");
+    return sbx_invalid(err, "process.args: must name a command");
   if (p->cwd == NULL || p->cwd[0] != '/')
-    return sbx_fail(err, EINVAL, "process.cwd: must be an absolute path");
+    return sbx_invalid(err, "process.cwd: must be an absolute path");
   if (cfg->root == NULL || cfg->root->path == NULL)
-    return sbx_fail(err, EINVAL, "root.path: required");
+    return sbx_invalid(err, "root.path: required");
   c->rootfs = cfg->root->path[0] == '/' ? realpath(cfg->root->path, NULL) : ({
     cleanup_free char *rel = sbx_strdup_printf("%s/%s", c->bundle, cfg->root->path);
     rel ? realpath(rel, NULL) : NULL;
@@ -159,15 +159,15 @@ static int check_config(struct create *c, struct sbx_error *err)
   if (c->rootfs == NULL || stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
     return sbx_fail(err, c->rootfs ? ENOTDIR : errno, "root.path: `%s`", cfg->root->path);
   if (cfg->linux_ == NULL || oci_linux_namespace(cfg->linux_, "mount") == NULL)
-    return sbx_fail(err, EINVAL, "linux.namespaces: a mount namespace is required");
+    return sbx_invalid(err, "linux.namespaces: a mount namespace is required");
   if (p->terminal && c->opts->console_socket == NULL && c->opts->console_fd < 0)
     return sbx_fail(err, EINVAL,
                     "process.terminal is true: --console-socket is required to detach");
   if (!p->terminal && c->opts->console_socket)
-    return sbx_fail(err, EINVAL, "--console-socket given but process.terminal is false");
+    return sbx_invalid(err, "--console-socket given but process.terminal is false");
   if ((cfg->hostname && *cfg->hostname && !oci_linux_namespace(cfg->linux_, "uts")) ||
       (cfg->domainname && *cfg->domainname && !oci_linux_namespace(cfg->linux_, "uts")))
-    return sbx_fail(err, EINVAL, "hostname: setting it needs a uts namespace");
+    return sbx_invalid(err, "hostname: setting it needs a uts namespace");
   if (resolve_caps(c, err) < 0 || sbx_sysctl_validate(cfg->linux_, err) < 0)
     return -1;
   c->cgroup_path = sbx_cgroup_resolve_path(c->ctx, c->id, cfg, err);
@@ -409,10 +409,10 @@ int sbx_container_start(const struct sbx_context *ctx, const char *id, struct sb
   case SBX_CREATED:
     break;
   case SBX_STOPPED:
-    sbx_fail(err, EINVAL, "cannot start a container that has stopped");
+    sbx_invalid(err, "cannot start a container that has stopped");
     goto out;
   default:
-    sbx_fail(err, EINVAL, "cannot start an already running container");
+    sbx_invalid(err, "cannot start an already running container");
     goto out;
   }
   fifo_path = sbx_state_file(ctx, id, "exec.fifo");
@@ -687,4 +687,47 @@ char *sbx_container_list_json(const struct sbx_container_info *list, size_t n)
     gen_state(g, &list[i].state, list[i].status, NULL);
   yajl_gen_array_close(g);
   return gen_finish(g);
+}
+
+int sbx_container_pause(const struct sbx_context *ctx, const char *id, bool pause,
+                        struct sbx_error *err)
+{
+  struct sbx_state st;
+  cleanup_close int lock = -1;
+  enum sbx_status status;
+  int ret = -1;
+
+  if (sbx_validate_id(id, err) < 0 || (lock = sbx_state_lock(ctx, id, err)) < 0)
+    return -1;
+  if (sbx_state_load(ctx, id, &st, err) < 0)
+    return -1;
+  status = sbx_state_status(ctx, &st);
+  if (st.cgroup_path == NULL)
+    sbx_invalid(err, "container `%s` has no cgroup to freeze", id);
+  else if (pause && status != SBX_RUNNING && status != SBX_CREATED)
+    sbx_invalid(err, "container `%s` is not running", id);
+  else if (!pause && status != SBX_PAUSED)
+    sbx_invalid(err, "container `%s` is not paused", id);
+  else if (pause)
+    ret = sbx_cgroup_freeze(st.cgroup_path, st.systemd_cgroup, err);
+  else
+    ret = sbx_cgroup_thaw(st.cgroup_path, st.systemd_cgroup, err);
+  sbx_state_release(&st);
+  return ret;
+}
+
+int sbx_container_pids(const struct sbx_context *ctx, const char *id, pid_t **pids, size_t *n,
+                       struct sbx_error *err)
+{
+  struct sbx_state st;
+  int ret;
+
+  if (sbx_state_load(ctx, id, &st, err) < 0)
+    return -1;
+  if (st.cgroup_path == NULL)
+    ret = sbx_invalid(err, "container `%s` has no cgroup", id);
+  else
+    ret = sbx_cgroup_pids(st.cgroup_path, pids, n, err);
+  sbx_state_release(&st);
+  return ret;
 }

@@ -49,6 +49,13 @@ void sbx_container_list_free(struct sbx_container_info *list, size_t n);
 /* runc list --format json: an array of state documents. */
 char *sbx_container_list_json(const struct sbx_container_info *list, size_t n);
 
+/* pause (true) freezes the container's cgroup; resume (false) thaws it. */
+int sbx_container_pause(const struct sbx_context *ctx, const char *id, bool pause,
+                        struct sbx_error *err);
+/* The pids of every process in the container's cgroup (malloc'd). */
+int sbx_container_pids(const struct sbx_context *ctx, const char *id, pid_t **pids, size_t *n,
+                       struct sbx_error *err);
+
 struct sbx_run_options {
   struct sbx_create_options create;
   bool detach;

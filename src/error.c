@@ -4,6 +4,7 @@
 #endif
 #include "error.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,18 @@ int sbx_fail(struct sbx_error *err, int errnum, const char *fmt, ...)
     text = full;
   }
   return set_message(err, errnum, text ? text : strdup("out of memory"));
+}
+
+int sbx_invalid(struct sbx_error *err, const char *fmt, ...)
+{
+  char *text = NULL;
+  va_list ap;
+
+  va_start(ap, fmt);
+  if (vasprintf(&text, fmt, ap) < 0)
+    text = NULL;
+  va_end(ap);
+  return set_message(err, EINVAL, text ? text : strdup("out of memory"));
 }
 
 int sbx_wrap(struct sbx_error *err, const char *fmt, ...)

@@ -17,6 +17,10 @@ struct sbx_error {
  * text of strerror(errnum) is appended after ": ". */
 int sbx_fail(struct sbx_error *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A bad value or request: errnum EINVAL, and no strerror text appended
+ * (the message says what is wrong). */
+int sbx_invalid(struct sbx_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Prefix an existing error with more context: "ctx: old message". */
 int sbx_wrap(struct sbx_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -46,9 +46,9 @@ static int load_container(struct exec_run *r, const char *id, struct sbx_error *
     return -1;
   status = sbx_state_status(r->ctx, &r->st);
   if (status == SBX_STOPPED)
-    return sbx_fail(err, EINVAL, "cannot exec in a stopped container");
+    return sbx_invalid(err, "cannot exec in a stopped container");
   if (status == SBX_PAUSED && !r->o->ignore_paused)
-    return sbx_fail(err, EINVAL, "cannot exec in a paused container (use --ignore-paused)");
+    return sbx_invalid(err, "cannot exec in a paused container (use --ignore-paused)");
   path = sbx_state_file(r->ctx, id, "config.json");
   if (sbx_read_file(path, &text, &len, err) < 0)
     return -1;
@@ -114,7 +114,7 @@ static int parse_user(struct oci_user *u, const char *spec, struct sbx_error *er
   } else if (sscanf(spec, "%u%n", &uid, &n) == 1 && spec[n] == '\0') {
     u->uid = uid;
   } else {
-    return sbx_fail(err, EINVAL, "--user: `%s` is not UID[:GID]", spec);
+    return sbx_invalid(err, "--user: `%s` is not UID[:GID]", spec);
   }
   return 0;
 }
@@ -156,7 +156,7 @@ static int build_process(struct exec_run *r, struct sbx_error *err)
   } else {
     p = r->config->process;
     if (p == NULL || o->args_len == 0)
-      return sbx_fail(err, EINVAL, "exec: a command (or -p process.json) is required");
+      return sbx_invalid(err, "exec: a command (or -p process.json) is required");
     for (size_t i = 0; i < p->args_len; i++)
       free(p->args[i]);
     p->args_len = 0;
@@ -185,9 +185,9 @@ static int build_process(struct exec_run *r, struct sbx_error *err)
     return sbx_fail(err, ENOMEM, "exec");
   p->no_new_privileges |= o->no_new_privs;
   if (p->args_len == 0 || p->cwd == NULL || p->cwd[0] != '/')
-    return sbx_fail(err, EINVAL, "process: args and an absolute cwd are required");
+    return sbx_invalid(err, "process: args and an absolute cwd are required");
   if (p->terminal && o->detach && o->console_socket == NULL)
-    return sbx_fail(err, EINVAL, "exec -t -d needs --console-socket");
+    return sbx_invalid(err, "exec -t -d needs --console-socket");
   return 0;
 }
 

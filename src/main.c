@@ -34,6 +34,9 @@ static const struct {
   { "kill", cli_kill, "send a signal to the container's init process" },
   { "delete", cli_delete, "delete a container and everything it holds" },
   { "list", cli_list, "list the containers" },
+  { "ps", cli_ps, "list the processes of a container" },
+  { "pause", cli_pause, "freeze every process of a container" },
+  { "resume", cli_resume, "thaw a paused container" },
   { "spec", cli_spec, "write a default config.json" },
   { "features", cli_features, "print the features this runtime implements" },
 };

@@ -116,7 +116,7 @@ int sbx_mount_options_parse(char *const *opts, size_t n, struct sbx_mount_option
       break;
     case OPT_PROPAGATION:
       if (out->propagation_len == sizeof out->propagation / sizeof out->propagation[0])
-        return sbx_fail(err, EINVAL, "too many propagation options");
+        return sbx_invalid(err, "too many propagation options");
       out->propagation[out->propagation_len++] = o->value;
       break;
     case OPT_ATTR_SET:
@@ -240,7 +240,7 @@ static int mount_one(int rootfd, const struct sbx_rootfs_setup *s, size_t index,
   int ret = -1;
 
   if (m->destination[0] != '/')
-    return sbx_fail(err, EINVAL, "mounts[%zu].destination: `%s` is not an absolute path", index,
+    return sbx_invalid(err, "mounts[%zu].destination: `%s` is not an absolute path", index,
                     m->destination);
   if (sbx_mount_options_parse(m->options, m->options_len, &o, err) < 0)
     return sbx_wrap(err, "mounts[%zu].options", index);

@@ -45,7 +45,7 @@ int sbx_process_set_rlimits(const struct oci_process *p, struct sbx_error *err)
       if (strcmp(rlimit_names[k].name, r->type) == 0)
         break;
     if (k == sizeof rlimit_names / sizeof rlimit_names[0])
-      return sbx_fail(err, EINVAL, "process.rlimits[%zu].type: unknown rlimit `%s`", i, r->type);
+      return sbx_invalid(err, "process.rlimits[%zu].type: unknown rlimit `%s`", i, r->type);
     if (setrlimit(rlimit_names[k].resource, &lim) < 0)
       return sbx_fail(err, errno, "process.rlimits[%zu]: set %s to soft %llu hard %llu", i,
                       r->type, (unsigned long long)r->soft, (unsigned long long)r->hard);
@@ -64,9 +64,9 @@ int sbx_process_set_personality(const struct oci_linux *l, struct sbx_error *err
   else if (strcmp(l->personality->domain, "LINUX32") == 0)
     persona = PER_LINUX32;
   else
-    return sbx_fail(err, EINVAL, "linux.personality.domain: unknown `%s`", l->personality->domain);
+    return sbx_invalid(err, "linux.personality.domain: unknown `%s`", l->personality->domain);
   for (size_t i = 0; i < l->personality->flags_len; i++)
-    return sbx_fail(err, EINVAL, "linux.personality.flags[%zu]: `%s` is not supported", i,
+    return sbx_invalid(err, "linux.personality.flags[%zu]: `%s` is not supported", i,
                     l->personality->flags[i]);
   if (personality(persona) < 0)
     return sbx_fail(err, errno, "linux.personality: set %s", l->personality->domain);

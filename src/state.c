@@ -32,15 +32,15 @@ const char *sbx_status_name(enum sbx_status s)
 int sbx_validate_id(const char *id, struct sbx_error *err)
 {
   if (id == NULL || *id == '\0')
-    return sbx_fail(err, EINVAL, "container id cannot be empty");
+    return sbx_invalid(err, "container id cannot be empty");
   if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-    return sbx_fail(err, EINVAL, "invalid container id `%s`", id);
+    return sbx_invalid(err, "invalid container id `%s`", id);
   if (strlen(id) > 1024)
-    return sbx_fail(err, EINVAL, "invalid container id: longer than 1024 characters");
+    return sbx_invalid(err, "invalid container id: longer than 1024 characters");
   for (const char *p = id; *p; p++)
     if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
           strchr("_+-.", *p)))
-      return sbx_fail(err, EINVAL, "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed", id);
+      return sbx_invalid(err, "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed", id);
   return 0;
 }
 
@@ -163,7 +163,7 @@ int sbx_state_load(const struct sbx_context *ctx, const char *id, struct sbx_sta
   }
   root = yajl_tree_parse(text, errbuf, sizeof errbuf);
   if (root == NULL)
-    return sbx_fail(err, EINVAL, "`%s`: invalid JSON: %s", path, errbuf);
+    return sbx_invalid(err, "`%s`: invalid JSON: %s", path, errbuf);
   st->id = dup_string(root, "id");
   st->pid = (pid_t)get_integer(root, "pid");
   start = dup_string(root, "start_time");

@@ -38,10 +38,10 @@ int sbx_sysctl_validate(const struct oci_linux *l, struct sbx_error *err)
     const char *ns = owning_namespace(key);
     const struct oci_namespace *entry = ns ? oci_linux_namespace(l, ns) : NULL;
     if (ns == NULL)
-      return sbx_fail(err, EINVAL, "linux.sysctl.%s: not namespaced, it would change the host",
+      return sbx_invalid(err, "linux.sysctl.%s: not namespaced, it would change the host",
                       key);
     if (entry == NULL)
-      return sbx_fail(err, EINVAL, "linux.sysctl.%s: needs a %s namespace", key, ns);
+      return sbx_invalid(err, "linux.sysctl.%s: needs a %s namespace", key, ns);
   }
   return 0;
 }
@@ -52,7 +52,7 @@ int sbx_sysctl_apply(const struct oci_linux *l, struct sbx_error *err)
     const char *key = l->sysctl[i].key;
     cleanup_free char *path = NULL;
     if (strstr(key, "..") || key[0] == '/' || key[0] == '.')
-      return sbx_fail(err, EINVAL, "linux.sysctl: invalid key `%s`", key);
+      return sbx_invalid(err, "linux.sysctl: invalid key `%s`", key);
     path = sbx_strdup_printf("/proc/sys/%s", key);
     if (path == NULL)
       return sbx_fail(err, ENOMEM, "linux.sysctl");

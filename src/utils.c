@@ -263,7 +263,7 @@ char *sbx_find_executable(const char *file, char *const env[], struct sbx_error 
   const char *path = NULL;
 
   if (file == NULL || *file == '\0') {
-    sbx_fail(err, EINVAL, "process.args: empty command");
+    sbx_invalid(err, "process.args: empty command");
     return NULL;
   }
   if (strchr(file, '/')) {

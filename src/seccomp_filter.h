@@ -1,4 +1,5 @@
-/* seccomp.h: linux.seccomp.
+/* seccomp_filter.h: linux.seccomp.  (Not "seccomp.h": with -Isrc that name
+ * would shadow libseccomp's <seccomp.h>.)
  *
  * The filter is compiled with libseccomp in the runtime (host) process,
  * before anything of the container exists, so that a bad profile is
@@ -37,8 +38,8 @@
  * Nothing here keeps global state: sbx_seccomp_compile() can be called for
  * several programs (the config's, the policy engine's).
  */
-#ifndef SBX_SECCOMP_H
-#define SBX_SECCOMP_H
+#ifndef SBX_SECCOMP_FILTER_H
+#define SBX_SECCOMP_FILTER_H
 
 #include <stdbool.h>
 #include <stddef.h>
