@@ -51,7 +51,7 @@ static const struct {
   { "/dev/tty", { 'c', 5, 0, SBX_DEV_RWM, true } },
   { "/dev/zero", { 'c', 1, 5, SBX_DEV_RWM, true } },
   { "/dev/urandom", { 'c', 1, 9, SBX_DEV_RWM, true } },
-  { NULL, { 'c', 136, -1, SBX_DEV_RWM, true } },   /* /dev/pts/* */
+  { NULL, { 'c', 136, -1, SBX_DEV_RWM, true } },   /* /dev/pts/N */
   { NULL, { 'c', 5, 2, SBX_DEV_RWM, true } },      /* /dev/ptmx */
   { NULL, { 'c', 10, 200, SBX_DEV_RWM, true } },   /* /dev/net/tun */
 };

@@ -20,7 +20,7 @@
  * cpu.weight and blockIO.weight to io.weight (or io.bfq.weight) on v2.
  * Device rules are the config's followed by runc's default allowed devices
  * (mknod of any device, /dev/null, zero, full, random, urandom, tty, ptmx,
- * pts/*, net/tun; a default is dropped when linux.devices has a device with
+ * pts/N, net/tun; a default is dropped when linux.devices has a device with
  * its path), evaluated in order as the v1 devices controller would.
  */
 #ifndef SBX_CGROUP_RESOURCES_H
@@ -104,7 +104,7 @@ bool sbx_dev_state_permits(const struct sbx_dev_state *st, char type, int64_t ma
 
 /* v1: the writes that set the table: {file, line} pairs, the first being
  * devices.deny "a" (or devices.allow "a") then one per exception.  Returns
- * the count; *files/*lines are malloc'd arrays of static/malloc'd strings,
+ * the count; the files and lines arrays are malloc'd arrays of static/malloc'd strings,
  * free with sbx_dev_v1_writes_free. */
 size_t sbx_dev_v1_writes(const struct sbx_dev_state *st, const char ***files, char ***lines);
 void sbx_dev_v1_writes_free(const char **files, char **lines, size_t n);

@@ -24,7 +24,7 @@ static int unsupported(struct sbx_error *err, const char *key, const char *fmt, 
   char why[512];
 
   snprintf(why, sizeof why, fmt, what);
-  sbx_fail(err, 0, "%s: not supported by this host (%s)", key, why);
+  sbx_invalid(err, "%s: not supported by this host (%s)", key, why);
   if (err)
     err->errnum = EOPNOTSUPP;
   return -1;
@@ -201,7 +201,7 @@ static int v1_memory_limit(const char *dir, int64_t limit, struct sbx_error *err
     return -1;
   sbx_cg_read_u64(dir, "memory.usage_in_bytes", &usage);
   sbx_cg_read_u64(dir, "memory.max_usage_in_bytes", &peak);
-  return sbx_fail(err, EBUSY, "%s: unable to set memory limit to %" PRId64
+  return sbx_invalid(err, "%s: unable to set memory limit to %" PRId64
                   " (current usage: %" PRIu64 ", peak usage: %" PRIu64 ")", key, limit, usage, peak);
 }
 
@@ -238,7 +238,7 @@ rest:
     return -1;
   if (m->has_swappiness && (int64_t)m->swappiness != -1) {
     if (m->swappiness > 100)
-      return sbx_fail(err, EINVAL, "linux.resources.memory.swappiness: invalid value %" PRIu64
+      return sbx_invalid(err, "linux.resources.memory.swappiness: invalid value %" PRIu64
                       " (valid range is 0-100)", m->swappiness);
     if (w_u64(dir, "memory", "memory.swappiness", m->swappiness,
               "linux.resources.memory.swappiness", err) < 0)
@@ -259,7 +259,7 @@ static int v1_cpu(const struct sbx_cgroup_dirs *d, const struct oci_cpu *c, stru
     if (w_u64(dir, "cpu", "cpu.shares", c->shares, key, err) < 0)
       return -1;
     if (sbx_cg_read_u64(dir, "cpu.shares", &got) == 0 && got != c->shares)
-      return sbx_fail(err, EINVAL, "%s: the %s allowed cpu-shares is %" PRIu64, key,
+      return sbx_invalid(err, "%s: the %s allowed cpu-shares is %" PRIu64, key,
                       c->shares > got ? "maximum" : "minimum", got);
   }
   if (c->has_period && c->period != 0) {
@@ -376,7 +376,7 @@ static int v1_blkio(const char *dir, const struct oci_block_io *b, struct sbx_er
 int sbx_cg_page_size_ok(const char *size, const char *key, struct sbx_error *err)
 {
   if (size == NULL || *size == '\0' || strchr(size, '/') || strchr(size, '.'))
-    return sbx_fail(err, EINVAL, "%s.pageSize: invalid page size `%s`", key, size ? size : "");
+    return sbx_invalid(err, "%s.pageSize: invalid page size `%s`", key, size ? size : "");
   return 0;
 }
 
@@ -443,7 +443,7 @@ int sbx_cg_unified(const char *dir, const struct oci_resources *r, struct sbx_er
     char key[300];
     KEY(key, "linux.resources.unified.%s", k);
     if (*k == '\0' || strchr(k, '/') || strcmp(k, ".") == 0 || strcmp(k, "..") == 0)
-      return sbx_fail(err, EINVAL, "%s: invalid cgroup file name", key);
+      return sbx_invalid(err, "%s: invalid cgroup file name", key);
     if (sbx_cg_write(dir, "cgroup2", k, r->unified[i].value, key, err) < 0)
       return -1;
   }
@@ -487,7 +487,7 @@ int sbx_cgroup_v1_set(const struct sbx_cgroup_dirs *d, const struct oci_resource
                       const struct sbx_dev_rule *rules, size_t nrules, struct sbx_error *err)
 {
   if (r && r->unified_len > 0 && d->unified == NULL)
-    return sbx_fail(err, EINVAL, "linux.resources.unified.%s: not supported by this host "
+    return sbx_invalid(err, "linux.resources.unified.%s: not supported by this host "
                     "(cgroup v1 only, no cgroup2 hierarchy)", r->unified[0].key);
   if (r && r->cpu && v1_cpuset(d->cpuset, r->cpu, err) < 0)
     return -1;

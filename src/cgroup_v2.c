@@ -17,7 +17,7 @@
 
 static int unsupported(struct sbx_error *err, const char *key, const char *why)
 {
-  sbx_fail(err, 0, "%s: not supported by this host (%s)", key, why);
+  sbx_invalid(err, "%s: not supported by this host (%s)", key, why);
   if (err)
     err->errnum = EOPNOTSUPP;
   return -1;
@@ -42,7 +42,7 @@ static int v2_memory(const char *dir, const struct oci_memory *m, struct sbx_err
   if (limit == 0 && swap == 0 && reservation == 0)
     return 0;
   if (sbx_memory_swap_to_v2(swap, limit, &swap2, &why) < 0)
-    return sbx_fail(err, EINVAL, "linux.resources.memory.swap: %s", why);
+    return sbx_invalid(err, "linux.resources.memory.swap: %s", why);
   if (swap2 != 0 || swap > 0) {   /* swap == limit is swap.max 0 */
     num(val, sizeof val, swap2);
     if (sbx_cg_write(dir, CTRL, "memory.swap.max", val, "linux.resources.memory.swap", err) < 0)
@@ -52,7 +52,7 @@ static int v2_memory(const char *dir, const struct oci_memory *m, struct sbx_err
     if (m->has_check_before_update && m->check_before_update && limit > 0) {
       uint64_t cur;
       if (sbx_cg_read_u64(dir, "memory.current", &cur) == 0 && cur > (uint64_t)limit)
-        return sbx_fail(err, EBUSY, "linux.resources.memory.limit: the memory usage %" PRIu64
+        return sbx_invalid(err, "linux.resources.memory.limit: the memory usage %" PRIu64
                         " is above the new limit %" PRId64 " (checkBeforeUpdate)", cur, limit);
     }
     num(val, sizeof val, limit);

@@ -244,12 +244,14 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
     r->pid = 0;
     return -1;
   }
-  if (r->st.cgroup_path && sbx_cgroup_enter(r->st.cgroup_path, r->pid, err) < 0)
-    return -1;
   if (sbx_sync_send(r->sync, SYNC_GO, 0, NULL, 0) < 0 ||
       sbx_init_args_send(r->sync, &sp.args, err) < 0)
     return err && err->msg ? -1 : sbx_fail(err, errno, "sync with the exec process");
   if (sbx_sync_expect(r->sync, SYNC_READY, NULL, NULL, err) < 0)
+    return -1;
+  /* Joined only now, while it waits for DONE: in a paused container
+   * (--ignore-paused) it would freeze before it could report ready. */
+  if (r->st.cgroup_path && sbx_cgroup_enter(r->st.cgroup_path, r->pid, err) < 0)
     return -1;
   if (write_pid_file(r->o->pid_file, r->pid, err) < 0)
     return -1;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -185,7 +186,18 @@ struct compiler {
   scmp_filter_ctx ctx;
   uint32_t default_action;
   bool notify;
+  uint32_t arches[N_ELEMS(archs) + 1];   /* in the filter: native first */
+  size_t n_arches;
 };
+
+static void note_arch(struct compiler *c, uint32_t token)
+{
+  for (size_t i = 0; i < c->n_arches; i++)
+    if (c->arches[i] == token)
+      return;
+  if (c->n_arches < N_ELEMS(c->arches))
+    c->arches[c->n_arches++] = token;
+}
 
 static int add_rule(struct compiler *c, int nr, uint32_t act, unsigned n,
                     const struct scmp_arg_cmp *conds, size_t rule, const char *name,
@@ -216,7 +228,7 @@ static int compile_rule(struct compiler *c, const struct oci_syscall *sc, size_t
                     i, sc->args_len, N_ELEMS(conds));
   for (size_t j = 0; j < sc->args_len; j++) {
     const struct oci_seccomp_arg *a = &sc->args[j];
-    enum scmp_compare op;
+    enum scmp_compare op = SCMP_CMP_EQ;
 
     snprintf(path, sizeof(path), SECCOMP_PATH ".syscalls[%zu].args[%zu].op", i, j);
     if (resolve_op(a->op, path, &op, err) < 0)
@@ -270,9 +282,128 @@ static int compile_rule(struct compiler *c, const struct oci_syscall *sc, size_t
   return 0;
 }
 
-static int export_program(scmp_filter_ctx ctx, struct sbx_seccomp_program *out,
-                          struct sbx_error *err)
+/* ---- the -ENOSYS stub ----
+ *
+ * As runc does: with a non-permissive default action, a syscall newer than
+ * every syscall the profile names (for the calling architecture) fails
+ * with ENOSYS instead of getting the default action, so that programs fall
+ * back from syscalls the profile's author did not know (clone3, ...)
+ * rather than seeing EPERM or being killed.  The stub runs before
+ * libseccomp's program and falls through to it for everything else.
+ * Skipped when the default is ALLOW, LOG or TRACE, or its errno is
+ * already ENOSYS.  Not generated for s390/s390x (syscall multiplexing)
+ * nor for an architecture the profile names no syscall of. */
+
+#define X32_SYSCALL_BIT 0x40000000U
+#define STUB_MAX 64
+
+/* The highest real syscall number of arch among the profile's names; -1: none. */
+static long max_syscall(const struct oci_seccomp *s, uint32_t arch)
 {
+  long max = -1;
+
+  for (size_t i = 0; i < s->syscalls_len; i++)
+    for (size_t k = 0; k < s->syscalls[i].names_len; k++) {
+      const char *name = s->syscalls[i].names[k];
+      int nr = name && *name ? seccomp_syscall_resolve_name_arch(arch, name) : -1;
+
+      if (nr >= 0 && nr > max)
+        max = nr;
+    }
+  return max;
+}
+
+static bool wants_enosys_stub(const struct oci_seccomp *s, uint32_t def)
+{
+  uint32_t kind = def & 0xffff0000U;
+
+  if (def == SCMP_ACT_ALLOW || def == SCMP_ACT_LOG || kind == SCMP_ACT_TRACE(0))
+    return false;
+  if (def == SCMP_ACT_ERRNO(ENOSYS))
+    return false;
+  return !(s->has_default_errno_ret && s->default_errno_ret == ENOSYS);
+}
+
+/* Two passes: with out == NULL only counts the block instructions. */
+static size_t emit_stub(const struct oci_seccomp *s, const struct compiler *c,
+                        struct sock_filter *out, size_t blocks_len)
+{
+  size_t n = 0;
+  bool has_x32 = false;
+  const size_t enosys_at = blocks_len + 1, main_at = blocks_len + 2;
+
+#define EMIT(insn) do { if (out) out[n] = (struct sock_filter)insn; n++; } while (0)
+#define TO(target) ((unsigned char)((target) - (n + 1)))
+  for (size_t i = 0; i < c->n_arches; i++)
+    if (c->arches[i] == SCMP_ARCH_X32)
+      has_x32 = true;
+  for (size_t i = 0; i < c->n_arches; i++) {
+    uint32_t arch = c->arches[i];
+    long max = max_syscall(s, arch), max32 = -1;
+    size_t block_end;
+
+    if (arch == SCMP_ARCH_X32 || arch == SCMP_ARCH_S390 || arch == SCMP_ARCH_S390X)
+      continue;
+    if (arch == SCMP_ARCH_X86_64 && has_x32)
+      max32 = max_syscall(s, SCMP_ARCH_X32);
+    if (max < 0 && max32 < 0)
+      continue;
+    /* ld arch; jeq ARCH ? go on : next block */
+    block_end = n + 4 + (arch == SCMP_ARCH_X86_64 ? (has_x32 ? 2 : 1) : 0);
+    EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+    EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, TO(block_end)));
+    EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+    if (arch == SCMP_ARCH_X86_64 && has_x32) {
+      /* x32 calls (same AUDIT_ARCH) are told apart by __X32_SYSCALL_BIT */
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 1, 0));
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)(max < 0 ? 0xffffffffL : max),
+                    TO(enosys_at), TO(main_at)));
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)(max32 < 0 ? 0xffffffffL : max32),
+                    TO(enosys_at), TO(main_at)));
+    } else if (arch == SCMP_ARCH_X86_64) {
+      /* x32 not in the filter: libseccomp's program deals with x32 calls */
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, TO(main_at), 0));
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)max, TO(enosys_at), TO(main_at)));
+    } else {
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)max, TO(enosys_at), TO(main_at)));
+    }
+  }
+#undef TO
+#undef EMIT
+  return n;
+}
+
+/* The stub (malloc'd) or NULL with *len 0 when none is needed. */
+static int enosys_stub(const struct oci_seccomp *s, const struct compiler *c,
+                       struct sock_filter **stub, size_t *len, struct sbx_error *err)
+{
+  size_t blocks;
+
+  *stub = NULL;
+  *len = 0;
+  if (!wants_enosys_stub(s, c->default_action))
+    return 0;
+  blocks = emit_stub(s, c, NULL, 0);
+  if (blocks == 0)
+    return 0;
+  if (blocks + 2 > STUB_MAX)   /* keeps every jump within 8 bits */
+    return 0;
+  *stub = calloc(blocks + 2, sizeof(struct sock_filter));
+  if (*stub == NULL)
+    return sbx_fail(err, ENOMEM, SECCOMP_PATH ": -ENOSYS stub");
+  emit_stub(s, c, *stub, blocks);
+  /* no architecture matched: on to the main program */
+  (*stub)[blocks] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA | BPF_K, 1, 0, 0);
+  (*stub)[blocks + 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SCMP_ACT_ERRNO(ENOSYS));
+  *len = blocks + 2;
+  return 0;
+}
+
+static int export_program(scmp_filter_ctx ctx, const struct sock_filter *stub, size_t n_stub,
+                          struct sbx_seccomp_program *out, struct sbx_error *err)
+{
+  const size_t stub_bytes = n_stub * sizeof(struct sock_filter);
+  size_t total;
   cleanup_close int fd = memfd_create("agentsbx-seccomp", MFD_CLOEXEC);
   struct stat st;
   void *buf;
@@ -289,20 +420,23 @@ static int export_program(scmp_filter_ctx ctx, struct sbx_seccomp_program *out,
   if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0)
     return sbx_invalid(err, SECCOMP_PATH ": exported BPF program has a bad size %lld",
                     (long long)st.st_size);
-  if ((size_t)st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+  total = stub_bytes + (size_t)st.st_size;
+  if (total / sizeof(struct sock_filter) > BPF_MAXINSNS)
     return sbx_invalid(err,
-                    SECCOMP_PATH ": the filter has %zu instructions, the kernel takes at most %d",
-                    (size_t)st.st_size / sizeof(struct sock_filter), BPF_MAXINSNS);
-  buf = malloc((size_t)st.st_size);
+                       SECCOMP_PATH ": the filter has %zu instructions, the kernel takes at most %d",
+                       total / sizeof(struct sock_filter), BPF_MAXINSNS);
+  buf = malloc(total);
   if (buf == NULL)
     return sbx_fail(err, ENOMEM, SECCOMP_PATH ": export the BPF program");
-  n = pread(fd, buf, (size_t)st.st_size, 0);
+  if (n_stub)
+    memcpy(buf, stub, stub_bytes);
+  n = pread(fd, (char *)buf + stub_bytes, (size_t)st.st_size, 0);
   if (n != st.st_size) {
     free(buf);
     return sbx_fail(err, n < 0 ? errno : EIO, SECCOMP_PATH ": read back the BPF program");
   }
   out->bpf = buf;
-  out->len = (size_t)st.st_size;
+  out->len = total;
   return 0;
 }
 
@@ -329,8 +463,13 @@ static int compile_filter(const struct oci_seccomp *s, struct compiler *c,
                       "%u.%u.%u", i, name, v->major, v->minor, v->micro);
     }
     rc = seccomp_arch_add(c->ctx, archs[a].token);
+    if (rc == -EDOM)
+      return sbx_invalid(err,
+                         SECCOMP_PATH ".architectures[%zu]: %s: a filter cannot mix "
+                         "architectures of different endianness", i, name);
     if (rc < 0 && rc != -EEXIST)
       return sbx_fail(err, -rc, SECCOMP_PATH ".architectures[%zu]: add %s", i, name);
+    note_arch(c, archs[a].token);
   }
 
   for (size_t i = 0; i < s->flags_len; i++) {
@@ -374,6 +513,8 @@ int sbx_seccomp_compile(const struct oci_seccomp *s, struct sbx_seccomp_program 
                         struct sbx_error *err)
 {
   struct compiler c = { 0 };
+  struct sock_filter *stub = NULL;
+  size_t n_stub = 0;
   unsigned long flags = 0;
   bool wait_killable = false;
   int rc;
@@ -396,12 +537,16 @@ int sbx_seccomp_compile(const struct oci_seccomp *s, struct sbx_seccomp_program 
   if (c.ctx == NULL)
     return sbx_invalid(err, SECCOMP_PATH ".defaultAction: libseccomp refuses `%s`",
                     s->default_action);
+  note_arch(&c, seccomp_arch_native());
   rc = compile_filter(s, &c, &flags, &wait_killable, err);
   if (rc == 0 && c.notify && (s->listener_path == NULL || *s->listener_path == '\0'))
     rc = sbx_invalid(err,
                   SECCOMP_PATH ".listenerPath: required when a rule uses SCMP_ACT_NOTIFY");
   if (rc == 0)
-    rc = export_program(c.ctx, out, err);
+    rc = enosys_stub(s, &c, &stub, &n_stub, err);
+  if (rc == 0)
+    rc = export_program(c.ctx, stub, n_stub, out, err);
+  free(stub);
   seccomp_release(c.ctx);
   if (rc < 0)
     return -1;
@@ -659,5 +804,57 @@ int sbx_seccomp_send_listener(int sock, int listener, const char *state_json,
       return sbx_fail(err, errno, "send the seccomp listener to the seccomp agent");
     off += (size_t)n;
   }
+  return 0;
+}
+
+/* ---- features ---- */
+
+static const char *const feature_actions[] = {
+  "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+  "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
+};
+static const char *const feature_operators[] = {
+  "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
+  "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
+};
+static const char *const feature_flags[] = {
+  "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+  "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+};
+
+#define STATIC_LIST(a, n) ((struct oci_string_list){ .items = (char **)(a), .len = (n) })
+
+int sbx_seccomp_features(struct oci_features_seccomp *out, struct sbx_error *err)
+{
+  size_t n_archs = 0, n_supported = 0;
+  const char **supported = calloc(N_ELEMS(feature_flags), sizeof(char *));
+  const char **arch_names = calloc(N_ELEMS(archs), sizeof(char *));
+
+  if (supported == NULL || arch_names == NULL) {
+    free(supported);
+    free(arch_names);
+    return sbx_fail(err, ENOMEM, "seccomp features");
+  }
+  for (size_t a = 0; a < N_ELEMS(archs); a++)
+    if (archs[a].token != 0)
+      arch_names[n_archs++] = archs[a].name;
+  for (size_t i = 0; i < N_ELEMS(feature_flags); i++) {
+    unsigned long flag = 0;
+
+    for (size_t f = 0; f < N_ELEMS(flag_names); f++)
+      if (strcmp(flag_names[f].name, feature_flags[i]) == 0)
+        flag = flag_names[f].flag;
+    if (flag == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+      flag |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    if (flag == 0 || kernel_has_flags(flag))  /* TSYNC: always taken */
+      supported[n_supported++] = feature_flags[i];
+  }
+  out->enabled = true;
+  out->actions = STATIC_LIST(feature_actions, N_ELEMS(feature_actions));
+  out->operators = STATIC_LIST(feature_operators, N_ELEMS(feature_operators));
+  out->archs = (struct oci_string_list){ .items = (char **)arch_names, .len = n_archs };
+  out->known_flags = STATIC_LIST(feature_flags, N_ELEMS(feature_flags));
+  out->supported_flags = (struct oci_string_list){ .items = (char **)supported,
+                                                   .len = n_supported };
   return 0;
 }

@@ -30,6 +30,13 @@
  *    seccomp(2); SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV only together with
  *    NEW_LISTENER (the kernel refuses it alone), i.e. when a rule uses
  *    SCMP_ACT_NOTIFY.  A flag the kernel does not support is an error.
+ *  - With a defaultAction other than ALLOW, LOG and TRACE (and a default
+ *    errno other than ENOSYS), a syscall numbered above every syscall the
+ *    profile names for its architecture fails with ENOSYS (runc's -ENOSYS
+ *    stub: new syscalls such as clone3 make libc fall back instead of
+ *    failing with EPERM or killing).  Architectures whose filter names no
+ *    syscall, and s390/s390x, get no stub.
+ *  - Architectures must share the native endianness (libseccomp).
  *  - SCMP_ACT_NOTIFY: not as defaultAction, not for `write` (runc refuses
  *    it) nor `sendmsg` (the init sends the listener with it after the
  *    filter is on), and listenerPath is required then.  Without a NOTIFY
@@ -92,5 +99,13 @@ int sbx_seccomp_listener_connect(const char *listener_path, struct sbx_error *er
  * state per connection). */
 int sbx_seccomp_send_listener(int sock, int listener, const char *state_json,
                               const char *metadata, struct sbx_error *err);
+
+/* The linux.seccomp part of `features`: enabled, the actions, operators and
+ * architectures (those this libseccomp knows) and flags this module takes,
+ * and supportedFlags (the flags the kernel accepts).  The strings are
+ * static; archs.items and supported_flags.items are malloc'd (free those
+ * arrays, not their strings).
+ * runc 1.2 lists the same names. */
+int sbx_seccomp_features(struct oci_features_seccomp *out, struct sbx_error *err);
 
 #endif
