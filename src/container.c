@@ -26,11 +26,13 @@
 #include <yajl/yajl_gen.h>
 
 #include "capabilities.h"
+#include "cgroup_resources.h"
 #include "cgroups.h"
 #include "cloned_binary.h"
 #include "console.h"
 #include "hooks.h"
 #include "init.h"
+#include "seccomp_filter.h"
 #include "namespaces.h"
 #include "spawn.h"
 #include "sync.h"
@@ -58,6 +60,7 @@ struct create {
   struct sbx_cgroup *cgroup;
   char *cgroup_path;
   struct sbx_caps caps;
+  struct sbx_seccomp_program seccomp;
 };
 
 static void create_release(struct create *c)
@@ -74,6 +77,7 @@ static void create_release(struct create *c)
   if (c->console_fd >= 0 && c->console_fd != c->opts->console_fd)
     close(c->console_fd);
   sbx_cgroup_free(c->cgroup);
+  sbx_seccomp_program_release(&c->seccomp);
 }
 
 /* Undo a failed create: the process, its cgroup, the state directory. */
@@ -170,6 +174,9 @@ static int check_config(struct create *c, struct sbx_error *err)
     return sbx_invalid(err, "hostname: setting it needs a uts namespace");
   if (resolve_caps(c, err) < 0 || sbx_sysctl_validate(cfg->linux_, err) < 0)
     return -1;
+  /* Compiled here, so a bad filter fails before anything exists. */
+  if (sbx_seccomp_compile(cfg->linux_->seccomp, &c->seccomp, err) < 0)
+    return -1;
   c->cgroup_path = sbx_cgroup_resolve_path(c->ctx, c->id, cfg, err);
   if (c->cgroup_path == NULL)
     return -1;
@@ -208,7 +215,7 @@ static void init_args(struct create *c, struct sbx_init_args *a, unsigned long f
     .new_userns = (flags & CLONE_NEWUSER) != 0, .caps = c->caps,
     .in_userns = oci_linux_namespace(c->config->linux_, "user") != NULL,
     .new_cgroupns = (sbx_ns_new_flags(c->config->linux_) & CLONE_NEWCGROUP) != 0,
-    .cgroup_path = c->cgroup_path, .mntns_fd = -1,
+    .cgroup_path = c->cgroup_path, .mntns_fd = -1, .seccomp = c->seccomp,
   };
 }
 
@@ -306,7 +313,8 @@ static int drive_init(struct create *c, struct sbx_error *err)
     return -1;
   if (write_oom_score(c->pid, cfg->process, err) < 0)
     return -1;
-  if (sbx_cgroup_create(c->cgroup_path, c->pid, &c->cgroup, err) < 0)
+  if (sbx_cgroup_create(c->cgroup_path, c->pid, &c->cgroup, err) < 0 ||
+      sbx_cgroup_apply_resources(c->cgroup_path, cfg->linux_, err) < 0)
     return -1;
   if (sbx_sync_send(c->sync, SYNC_GO, 0, NULL, 0) < 0)
     return sbx_fail(err, errno, "sync with the container process");

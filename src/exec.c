@@ -16,6 +16,7 @@
 #include "capabilities.h"
 #include "cgroups.h"
 #include "console.h"
+#include "container.h"
 #include "namespaces.h"
 #include "spawn.h"
 #include "state.h"
@@ -30,6 +31,7 @@ struct exec_run {
   struct oci_config *config;   /* the container's, with the process to run */
   int pidfd;                   /* the container's init */
   int mntns_fd;                /* its mount namespace */
+  struct sbx_seccomp_program seccomp;
   int console_fd;
   int sync;
   pid_t pid;
@@ -225,8 +227,9 @@ static int write_pid_file(const char *path, pid_t pid, struct sbx_error *err)
 
 static int start_process(struct exec_run *r, struct sbx_error *err)
 {
-  cleanup_free char *warning = NULL;
+  cleanup_free char *warning = NULL, *state = NULL;
   struct sbx_spawn sp = { .join = enter_container, .join_data = r };
+  const struct oci_linux *l = r->config->linux_;
 
   if (sbx_caps_from_oci(r->config->process->capabilities, &sp.args.caps, &warning, err) < 0)
     return sbx_wrap(err, "process.capabilities");
@@ -239,6 +242,10 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
   sp.args.preserve_fds = r->o->preserve_fds;
   sp.args.in_userns = oci_linux_namespace(r->config->linux_, "user") != NULL;
   sp.args.mntns_fd = r->mntns_fd;
+  /* The container's filter applies to every process in it. */
+  if (l && sbx_seccomp_compile(l->seccomp, &r->seccomp, err) < 0)
+    return -1;
+  sp.args.seccomp = r->seccomp;
   r->pid = sbx_spawn(&sp, &r->sync, err);
   if (r->pid < 0) {
     r->pid = 0;
@@ -255,7 +262,10 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
     return -1;
   if (write_pid_file(r->o->pid_file, r->pid, err) < 0)
     return -1;
-  if (sbx_sync_send(r->sync, SYNC_DONE, 0, NULL, 0) < 0)
+  state = sbx_container_hook_state(r->st.id, r->st.pid, "running", r->st.bundle, r->config);
+  if (state == NULL)
+    return sbx_fail(err, ENOMEM, "state");
+  if (sbx_sync_send(r->sync, SYNC_DONE, 0, state, strlen(state)) < 0)
     return sbx_fail(err, errno, "sync with the exec process");
   return 0;
 }
@@ -302,6 +312,7 @@ out:
     close(r.pidfd);
   if (r.mntns_fd >= 0)
     close(r.mntns_fd);
+  sbx_seccomp_program_release(&r.seccomp);
   oci_config_free(r.config);
   sbx_state_release(&r.st);
   return ret;

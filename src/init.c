@@ -81,9 +81,54 @@ static int setup_terminal(const struct sbx_init_args *a, struct sbx_error *err)
   return 0;
 }
 
+/* Install the seccomp program; with NOTIFY hand the listener to the agent
+ * connected at setup, with the container's state. */
+static int install_seccomp(const struct sbx_init_args *a, int agent, const char *state_json,
+                           struct sbx_error *err)
+{
+  const struct oci_seccomp *s = a->config->linux_ ? a->config->linux_->seccomp : NULL;
+  cleanup_close int listener = -1;
+
+  if (a->seccomp.bpf == NULL)
+    return 0;
+  if (sbx_seccomp_install(&a->seccomp, &listener, err) < 0)
+    return -1;
+  if (listener < 0)
+    return 0;
+  return sbx_seccomp_send_listener(agent, listener, state_json,
+                                   s && s->listener_metadata ? s->listener_metadata : "", err);
+}
+
+/* NOTIFY: connect to the agent while its host path is still reachable. */
+static int connect_seccomp_agent(const struct sbx_init_args *a, struct sbx_error *err)
+{
+  const struct oci_seccomp *s = a->config->linux_ ? a->config->linux_->seccomp : NULL;
+
+  if (!a->seccomp.notify || s == NULL || s->listener_path == NULL)
+    return -1;
+  return sbx_seccomp_listener_connect(s->listener_path, err);
+}
+
+/* The last steps before execve, shared by init and exec: the filter goes
+ * on before the capabilities are dropped when it cannot rely on
+ * no_new_privs (it needs CAP_SYS_ADMIN then), else as late as possible. */
+static int become_user_process(const struct sbx_init_args *a, int agent, const char *state_json,
+                               struct sbx_error *err)
+{
+  const struct oci_process *p = a->config->process;
+
+  if (!p->no_new_privileges && install_seccomp(a, agent, state_json, err) < 0)
+    return -1;
+  if (sbx_process_set_identity(p, &a->caps, err) < 0)
+    return -1;
+  if (p->no_new_privileges && install_seccomp(a, agent, state_json, err) < 0)
+    return -1;
+  return sbx_process_close_fds(a->preserve_fds, err);
+}
+
 /* Everything up to the point where the container waits for `start`. */
 static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***envp,
-                      char **state_json_out, struct sbx_error *err)
+                      char **state_json_out, int *agent, struct sbx_error *err)
 {
   const struct oci_config *c = a->config;
   const struct oci_process *p = c->process;
@@ -109,6 +154,8 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
                                 err) < 0)
     return -1;
   if (!a->no_new_keyring && join_session_keyring(err) < 0)
+    return -1;
+  if (a->seccomp.notify && (*agent = connect_seccomp_agent(a, err)) < 0)
     return -1;
   if (sbx_rootfs_enter(a->rootfs, a->no_pivot, err) < 0)
     return -1;
@@ -163,11 +210,12 @@ static __attribute__((noreturn)) void init_run(const struct sbx_init_args *a)
   cleanup_error struct sbx_error err = { 0 };
   char *exec_path = NULL, *state_json = NULL;
   char **envp = NULL;
+  int agent = -1;
 
   /* Non-dumpable: nothing in the container may open /proc/1/exe, which is
    * still the runtime's binary until execve (CVE-2019-5736). */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  if (init_setup(a, &exec_path, &envp, &state_json, &err) < 0) {
+  if (init_setup(a, &exec_path, &envp, &state_json, &agent, &err) < 0) {
     sbx_sync_send_error(a->sync_fd, &err);
     _exit(1);
   }
@@ -175,9 +223,7 @@ static __attribute__((noreturn)) void init_run(const struct sbx_init_args *a)
     goto fail;
   if (c->hooks && sbx_hooks_run(&c->hooks->start_container, state_json, "startContainer", &err) < 0)
     goto fail;
-  if (sbx_process_set_identity(c->process, &a->caps, &err) < 0)
-    goto fail;
-  if (sbx_process_close_fds(a->preserve_fds, &err) < 0)
+  if (become_user_process(a, agent, state_json, &err) < 0)
     goto fail;
   execve(exec_path, c->process->args, envp);
   sbx_fail(&err, errno, "exec `%s`", exec_path);
@@ -192,9 +238,12 @@ static __attribute__((noreturn)) void exec_run(const struct sbx_init_args *a)
 {
   const struct oci_process *p = a->config->process;
   cleanup_error struct sbx_error err = { 0 };
-  char *exec_path = NULL;
+  char *exec_path = NULL, *state_json = NULL;
   char **envp = NULL;
+  int agent = -1;
 
+  if (a->seccomp.notify && (agent = connect_seccomp_agent(a, &err)) < 0)
+    goto fail_sync;
   /* Joining the mount namespace also moves root and cwd into it. */
   if (a->mntns_fd >= 0 && setns(a->mntns_fd, CLONE_NEWNS) < 0) {
     sbx_fail(&err, errno, "enter the container's mount namespace");
@@ -216,12 +265,12 @@ static __attribute__((noreturn)) void exec_run(const struct sbx_init_args *a)
     sbx_wrap(&err, "process.args[0]");
     goto fail_sync;
   }
+  /* DONE carries the container's state, for a seccomp agent. */
   if (sbx_sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0) < 0 ||
-      sbx_sync_expect(a->sync_fd, SYNC_DONE, NULL, NULL, &err) < 0)
+      sbx_sync_expect(a->sync_fd, SYNC_DONE, NULL, &state_json, &err) < 0)
     _exit(1);
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  if (sbx_process_set_identity(p, &a->caps, &err) < 0 ||
-      sbx_process_close_fds(a->preserve_fds, &err) < 0)
+  if (become_user_process(a, agent, state_json, &err) < 0)
     goto fail;
   execve(exec_path, p->args, envp);
   sbx_fail(&err, errno, "exec `%s`", exec_path);
@@ -233,40 +282,48 @@ fail_sync:
   _exit(1);
 }
 
-/* The fixed part of the arguments on the wire; four strings follow:
- * rootfs, bundle, cgroup path, and the config as JSON. */
+/* The fixed part of the arguments on the wire; four strings follow
+ * (rootfs, bundle, cgroup path, the config as JSON), then the seccomp
+ * program's bytes. */
+#define WIRE_PARTS 5
 struct init_wire {
   int32_t fifo_fd, console_fd, preserve_fds, mntns_fd;
+  uint32_t seccomp_flags;
+  uint8_t seccomp_notify;
   uint8_t no_pivot, no_new_keyring, new_userns, in_userns, new_cgroupns, exec_mode;
   struct sbx_caps caps;
-  uint32_t len[4];
+  uint32_t len[WIRE_PARTS];
 };
 
 int sbx_init_args_send(int fd, const struct sbx_init_args *a, struct sbx_error *err)
 {
   char *msg = NULL;
   cleanup_free char *config = oci_config_write(a->config, false, &msg);
-  const char *parts[4] = { a->rootfs ? a->rootfs : "", a->bundle ? a->bundle : "",
-                           a->cgroup_path ? a->cgroup_path : "", config };
+  const char *parts[WIRE_PARTS] = { a->rootfs ? a->rootfs : "", a->bundle ? a->bundle : "",
+                                   a->cgroup_path ? a->cgroup_path : "", config,
+                                   a->seccomp.bpf };
   struct init_wire w = {
     .fifo_fd = a->fifo_fd, .console_fd = a->console_fd, .preserve_fds = a->preserve_fds,
     .mntns_fd = a->mntns_fd, .no_pivot = a->no_pivot, .no_new_keyring = a->no_new_keyring, .new_userns = a->new_userns,
     .in_userns = a->in_userns, .new_cgroupns = a->new_cgroupns, .caps = a->caps,
-    .exec_mode = a->exec_mode,
+    .exec_mode = a->exec_mode, .seccomp_flags = a->seccomp.flags,
+    .seccomp_notify = a->seccomp.notify,
   };
   cleanup_free char *buf = NULL;
   size_t total = sizeof w;
 
   if (config == NULL)
     return sbx_fail_take(err, EINVAL, msg);
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < WIRE_PARTS - 1; i++)
     total += (w.len[i] = (uint32_t)strlen(parts[i]) + 1);
+  total += (w.len[WIRE_PARTS - 1] = a->seccomp.bpf ? (uint32_t)a->seccomp.len : 0);
   buf = malloc(total);
   if (buf == NULL)
     return sbx_fail(err, ENOMEM, "init arguments");
   memcpy(buf, &w, sizeof w);
-  for (size_t i = 0, off = sizeof w; i < 4; off += w.len[i], i++)
-    memcpy(buf + off, parts[i], w.len[i]);
+  for (size_t i = 0, off = sizeof w; i < WIRE_PARTS; off += w.len[i], i++)
+    if (w.len[i])
+      memcpy(buf + off, parts[i], w.len[i]);
   if (sbx_sync_send(fd, SYNC_INIT_ARGS, 0, buf, total) < 0)
     return sbx_fail(err, errno, "send the init arguments");
   return 0;
@@ -275,7 +332,7 @@ int sbx_init_args_send(int fd, const struct sbx_init_args *a, struct sbx_error *
 static int init_args_recv(int fd, struct sbx_init_args *a, char **data, struct sbx_error *err)
 {
   struct init_wire w;
-  const char *parts[4];
+  const char *parts[WIRE_PARTS];
   size_t off = sizeof w;
   char *msg = NULL;
   size_t len;
@@ -285,8 +342,9 @@ static int init_args_recv(int fd, struct sbx_init_args *a, char **data, struct s
   if (len < sizeof w)
     return sbx_fail(err, EPROTO, "short init arguments");
   memcpy(&w, *data, sizeof w);
-  for (int i = 0; i < 4; off += w.len[i], i++) {
-    if (w.len[i] == 0 || off + w.len[i] > len || (*data)[off + w.len[i] - 1] != '\0')
+  for (int i = 0; i < WIRE_PARTS; off += w.len[i], i++) {
+    bool text = i < WIRE_PARTS - 1;
+    if (off + w.len[i] > len || (text && (w.len[i] == 0 || (*data)[off + w.len[i] - 1] != '\0')))
       return sbx_fail(err, EPROTO, "malformed init arguments");
     parts[i] = *data + off;
   }
@@ -296,6 +354,8 @@ static int init_args_recv(int fd, struct sbx_init_args *a, char **data, struct s
     .preserve_fds = w.preserve_fds, .no_pivot = w.no_pivot, .no_new_keyring = w.no_new_keyring,
     .new_userns = w.new_userns, .in_userns = w.in_userns, .new_cgroupns = w.new_cgroupns,
     .caps = w.caps, .exec_mode = w.exec_mode, .mntns_fd = w.mntns_fd,
+    .seccomp = { .bpf = w.len[4] ? (void *)parts[4] : NULL, .len = w.len[4],
+                 .flags = w.seccomp_flags, .notify = w.seccomp_notify },
   };
   a->config = oci_config_parse(parts[3], w.len[3] - 1, &msg);
   if (a->config == NULL)

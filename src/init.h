@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "capabilities.h"
+#include "seccomp_filter.h"
 #include "oci_spec.h"
 
 struct sbx_init_args {
@@ -26,6 +27,7 @@ struct sbx_init_args {
   const char *cgroup_path;
   struct sbx_caps caps;       /* resolved by the runtime before clone */
   bool exec_mode;             /* exec into a running container, no setup */
+  struct sbx_seccomp_program seccomp; /* compiled by the runtime; bpf NULL: none */
   int mntns_fd;               /* exec: the container's mount namespace,
                                  joined after the re-exec (whose loader and
                                  libraries are the host's), or -1 */

@@ -12,6 +12,7 @@
 #include "cgroups.h"
 #include "mounts.h"
 #include "oci_spec.h"
+#include "seccomp_filter.h"
 
 static const char *hooks[] = { "prestart", "createRuntime", "createContainer", "startContainer",
                                "poststart", "poststop" };
@@ -41,8 +42,14 @@ char *sbx_features_json(struct sbx_error *err)
   f.linux_.capabilities = (struct oci_string_list){ .items = (char **)caps, .len = n_caps };
   f.linux_.cgroup_v1 = mode != SBX_CGROUP_V2;
   f.linux_.cgroup_v2 = mode != SBX_CGROUP_V1;
+  if (sbx_seccomp_features(&f.linux_.seccomp, err) < 0) {
+    free(caps);
+    return NULL;
+  }
   json = oci_features_write(&f, true, &msg);
   free(caps);
+  free(f.linux_.seccomp.archs.items);
+  free(f.linux_.seccomp.supported_flags.items);
   if (json == NULL)
     sbx_fail_take(err, EINVAL, msg);
   return json;

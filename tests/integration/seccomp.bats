@@ -486,17 +486,18 @@ notify_profile() {
 	grep -E '^mkdir(at)? [0-9]+$' "$AGENT_OUT/log"
 }
 
-@test "SCMP_ACT_NOTIFY: create + start, the agent gets the fd at create" {
+@test "SCMP_ACT_NOTIFY: create + start, the agent gets the fd and the init's pid" {
 	start_agent SECCOMP_AGENT_ERRNO=100
 	notify_profile
 	cfg '.process.noNewPrivileges = false'
 	set_cmd 'mkdir /tmp/foo; echo "status $?"; sleep 1000'
 	create_container "$CID"
-	# the fd and the state arrive during create
-	wait_for 10 file_exists "$AGENT_OUT/state.json"
 	pid="$(container_pid "$CID")"
-	jq -e --argjson p "$pid" '.pid == $p' "$AGENT_OUT/state.json"
+	# runc installs the filter (and sends the fd) during create; agentsbx
+	# installs it as late as possible, once start is called
 	sbx start "$CID"
+	wait_for 10 file_exists "$AGENT_OUT/state.json"
+	jq -e --argjson p "$pid" '.pid == $p' "$AGENT_OUT/state.json"
 	wait_for 10 grep -q "status 1" "$BG_OUT"
 	grep -q "Network is down" "$BG_ERR"
 }
