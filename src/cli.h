@@ -37,5 +37,7 @@ int cli_exec(struct cli_globals *g, int argc, char **argv);
 int cli_pause(struct cli_globals *g, int argc, char **argv);
 int cli_resume(struct cli_globals *g, int argc, char **argv);
 int cli_ps(struct cli_globals *g, int argc, char **argv);
+int cli_events(struct cli_globals *g, int argc, char **argv);
+int cli_update(struct cli_globals *g, int argc, char **argv);
 
 #endif

@@ -1,5 +1,5 @@
 /* cli_cgroup_commands.c: the commands that act on a container's cgroup:
- * pause, resume, ps. */
+ * pause, resume, ps, events, update. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "container.h"
+#include "events.h"
 #include "utils.h"
 
 static int pause_or_resume(struct cli_globals *g, const char *cmd, bool pause, int argc,
@@ -159,4 +160,190 @@ int cli_ps(struct cli_globals *g, int argc, char **argv)
     return 0;
   }
   return ps_table(g, argv + optind + 1, argc - optind - 1, pids, n);
+}
+
+static int print_event(void *data, const char *json)
+{
+  printf("%s\n", json);
+  return fflush(stdout) == 0 ? 0 : -1;
+}
+
+int cli_events(struct cli_globals *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "stats", no_argument, NULL, 's' }, { "interval", required_argument, NULL, 'i' },
+    { "help", no_argument, NULL, 'h' }, { 0 } };
+  cleanup_error struct sbx_error err = { 0 };
+  bool stats = false;
+  double seconds = 5;
+  int c;
+
+  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    if (c == 's')
+      stats = true;
+    else if (c == 'i') {
+      char *end;
+      seconds = strtod(optarg, &end);
+      /* runc takes Go durations: "5s", "500ms", "1m". */
+      if (strcmp(end, "ms") == 0)
+        seconds /= 1000;
+      else if (strcmp(end, "m") == 0)
+        seconds *= 60;
+      else if (*end && strcmp(end, "s") != 0)
+        seconds = -1;
+      if (seconds <= 0)
+        return cli_usage_error(g, "events", "--interval: `%s` is not a duration", optarg);
+    } else if (c == 'h') {
+      printf("Usage: agentsbx events [--stats] [--interval DURATION] ID\n");
+      return 0;
+    } else
+      return cli_usage_error(g, "events", "bad option");
+  }
+  if (optind + 1 != argc)
+    return cli_usage_error(g, "events", "requires exactly one container id");
+  if (sbx_container_events(&g->ctx, argv[optind], stats, (int)(seconds * 1000), print_event,
+                           NULL, &err) < 0)
+    return cli_fail(g, &err);
+  return 0;
+}
+
+enum { U_MEMORY = 256, U_SWAP, U_RESERVATION, U_KMEM, U_KMEM_TCP, U_CPU_QUOTA, U_CPU_PERIOD,
+       U_CPU_SHARES, U_RT_PERIOD, U_RT_RUNTIME, U_CPUS, U_MEMS, U_PIDS, U_BLKIO, U_L3, U_MBA };
+
+/* The --flags of update, into a resources object (allocated as needed). */
+static int set_update_flag(struct oci_resources *r, int opt, const char *arg)
+{
+  int64_t v = 0;
+  bool size = opt == U_MEMORY || opt == U_SWAP || opt == U_RESERVATION || opt == U_KMEM ||
+              opt == U_KMEM_TCP;
+  long n;
+
+  if (size ? !sbx_parse_size(arg, &v)
+           : (opt != U_CPUS && opt != U_MEMS && !(sbx_parse_long(arg, &n) && ((v = n), true))))
+    return -1;
+  if (opt <= U_KMEM_TCP && !r->memory && !(r->memory = calloc(1, sizeof *r->memory)))
+    return -1;
+  if (opt >= U_CPU_QUOTA && opt <= U_MEMS && !r->cpu && !(r->cpu = calloc(1, sizeof *r->cpu)))
+    return -1;
+  switch (opt) {
+  case U_MEMORY: r->memory->has_limit = true; r->memory->limit = v; break;
+  case U_SWAP: r->memory->has_swap = true; r->memory->swap = v; break;
+  case U_RESERVATION: r->memory->has_reservation = true; r->memory->reservation = v; break;
+  case U_KMEM: case U_KMEM_TCP: break; /* deprecated, as in runc */
+  case U_CPU_QUOTA: r->cpu->has_quota = true; r->cpu->quota = v; break;
+  case U_CPU_PERIOD: r->cpu->has_period = true; r->cpu->period = (uint64_t)v; break;
+  case U_CPU_SHARES: r->cpu->has_shares = true; r->cpu->shares = (uint64_t)v; break;
+  case U_RT_PERIOD: r->cpu->has_realtime_period = true; r->cpu->realtime_period = (uint64_t)v; break;
+  case U_RT_RUNTIME: r->cpu->has_realtime_runtime = true; r->cpu->realtime_runtime = v; break;
+  case U_CPUS: free(r->cpu->cpus); r->cpu->cpus = strdup(arg); break;
+  case U_MEMS: free(r->cpu->mems); r->cpu->mems = strdup(arg); break;
+  case U_PIDS:
+    if (!r->pids && !(r->pids = calloc(1, sizeof *r->pids)))
+      return -1;
+    r->pids->limit = v;
+    break;
+  case U_BLKIO:
+    if (v < 0 || v > 1000 || (!r->block_io && !(r->block_io = calloc(1, sizeof *r->block_io))))
+      return -1;
+    r->block_io->has_weight = true;
+    r->block_io->weight = (uint16_t)v;
+    break;
+  default:
+    return -1;
+  }
+  return 0;
+}
+
+static struct oci_resources *read_resources_file(struct cli_globals *g, const char *path)
+{
+  cleanup_error struct sbx_error err = { 0 };
+  cleanup_free char *text = NULL;
+  struct oci_resources *r;
+  char *msg = NULL;
+  size_t len;
+
+  if ((strcmp(path, "-") == 0 ? sbx_read_fd(STDIN_FILENO, &text, &len, &err)
+                              : sbx_read_file(path, &text, &len, &err)) < 0) {
+    cli_fail(g, &err);
+    return NULL;
+  }
+  r = oci_resources_parse(text, len, &msg);
+  if (r == NULL) {
+    sbx_fail_take(&err, EINVAL, msg);
+    sbx_wrap(&err, "--resources %s", path);
+    cli_fail(g, &err);
+  }
+  return r;
+}
+
+int cli_update(struct cli_globals *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "resources", required_argument, NULL, 'r' },
+    { "memory", required_argument, NULL, U_MEMORY },
+    { "memory-swap", required_argument, NULL, U_SWAP },
+    { "memory-reservation", required_argument, NULL, U_RESERVATION },
+    { "kernel-memory", required_argument, NULL, U_KMEM },
+    { "kernel-memory-tcp", required_argument, NULL, U_KMEM_TCP },
+    { "cpu-quota", required_argument, NULL, U_CPU_QUOTA },
+    { "cpu-period", required_argument, NULL, U_CPU_PERIOD },
+    { "cpu-share", required_argument, NULL, U_CPU_SHARES },
+    { "cpu-shares", required_argument, NULL, U_CPU_SHARES },
+    { "cpu-rt-period", required_argument, NULL, U_RT_PERIOD },
+    { "cpu-rt-runtime", required_argument, NULL, U_RT_RUNTIME },
+    { "cpuset-cpus", required_argument, NULL, U_CPUS },
+    { "cpuset-mems", required_argument, NULL, U_MEMS },
+    { "pids-limit", required_argument, NULL, U_PIDS },
+    { "blkio-weight", required_argument, NULL, U_BLKIO },
+    { "l3-cache-schema", required_argument, NULL, U_L3 },
+    { "mem-bw-schema", required_argument, NULL, U_MBA },
+    { "help", no_argument, NULL, 'h' },
+    { 0 },
+  };
+  cleanup_error struct sbx_error err = { 0 };
+  struct oci_resources *r = NULL, flags = { 0 };
+  int c, code = 1, index = 0;
+
+  while ((c = getopt_long(argc, argv, "+r:h", opts, &index)) != -1) {
+    if (c == 'r') {
+      oci_resources_free(r);
+      if ((r = read_resources_file(g, optarg)) == NULL)
+        goto out;
+    } else if (c == 'h') {
+      printf("Usage: agentsbx update [-r resources.json|-] [--memory N] [--memory-swap N]\n"
+             "       [--memory-reservation N] [--cpu-quota N] [--cpu-period N] [--cpu-shares N]\n"
+             "       [--cpu-rt-period N] [--cpu-rt-runtime N] [--cpuset-cpus L] [--cpuset-mems L]\n"
+             "       [--pids-limit N] [--blkio-weight N] ID\n");
+      code = 0;
+      goto out;
+    } else if (c == U_L3 || c == U_MBA) {
+      cli_usage_error(g, "update", "--%s: Intel RDT is not supported", opts[index].name);
+      goto out;
+    } else if (c < U_MEMORY || set_update_flag(&flags, c, optarg) < 0) {
+      cli_usage_error(g, "update", "bad option or value `%s`", optarg ? optarg : "");
+      goto out;
+    }
+  }
+  if (optind + 1 != argc) {
+    cli_usage_error(g, "update", "requires exactly one container id");
+    goto out;
+  }
+  /* -r gives the whole document; the flags are applied after it. */
+  if ((r && sbx_container_update(&g->ctx, argv[optind], r, &err) < 0) ||
+      sbx_container_update(&g->ctx, argv[optind], &flags, &err) < 0) {
+    code = cli_fail(g, &err);
+    goto out;
+  }
+  code = 0;
+out:
+  free(flags.memory);
+  if (flags.cpu) {
+    free(flags.cpu->cpus);
+    free(flags.cpu->mems);
+  }
+  free(flags.cpu);
+  free(flags.pids);
+  free(flags.block_io);
+  oci_resources_free(r);
+  return code;
 }

@@ -37,6 +37,8 @@ static const struct {
   { "ps", cli_ps, "list the processes of a container" },
   { "pause", cli_pause, "freeze every process of a container" },
   { "resume", cli_resume, "thaw a paused container" },
+  { "events", cli_events, "print a container's statistics and OOM events" },
+  { "update", cli_update, "change a running container's resources" },
   { "spec", cli_spec, "write a default config.json" },
   { "features", cli_features, "print the features this runtime implements" },
 };

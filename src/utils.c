@@ -4,6 +4,7 @@
 #endif
 #include "utils.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -309,4 +310,38 @@ void sbx_strv_free(char **v)
   for (size_t i = 0; v && v[i]; i++)
     free(v[i]);
   free(v);
+}
+
+bool sbx_parse_size(const char *s, int64_t *out)
+{
+  static const char units[] = "kmgt";
+  char *end;
+  long long n;
+  int shift = 0;
+
+  if (s == NULL || *s == '\0')
+    return false;
+  errno = 0;
+  n = strtoll(s, &end, 10);
+  if (errno || end == s)
+    return false;
+  if (n == -1 && *end == '\0') {
+    *out = -1;
+    return true;
+  }
+  if (n < 0)
+    return false;
+  if (*end) {
+    const char *u = strchr(units, tolower((unsigned char)*end));
+    if (u == NULL)
+      return false;
+    shift = 10 * (int)(u - units + 1);
+    end++;
+    if (*end == 'b' || *end == 'B')
+      end++;
+  }
+  if (*end || (shift && n > (INT64_MAX >> shift)))
+    return false;
+  *out = (int64_t)n << shift;
+  return true;
 }

@@ -58,6 +58,10 @@ char *sbx_find_executable(const char *file, char *const env[], struct sbx_error 
 /* Free a NULL-terminated array of strings. */
 void sbx_strv_free(char **v);
 
+/* A byte size: "1024", "10k", "512M", "1g" (K/M/G/T, powers of 1024, an
+ * optional trailing b/B), or "-1" for unlimited. */
+bool sbx_parse_size(const char *s, int64_t *out);
+
 /* Parse a decimal integer fully; false on garbage or range errors. */
 bool sbx_parse_long(const char *s, long *out);
 
