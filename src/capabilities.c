@@ -6,6 +6,7 @@
 #include "capabilities.h"
 
 #include <errno.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdbool.h>
@@ -315,4 +316,34 @@ int sbx_caps_apply(const struct sbx_caps *c, struct sbx_error *err)
   if (set_proc_caps(c, err) < 0)
     return -1;
   return set_ambient(c, err);
+}
+
+/* Our own permitted set as a mask, from capget(2). */
+static int own_permitted(uint64_t *mask, struct sbx_error *err)
+{
+  struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+  struct __user_cap_data_struct d[2];
+
+  if (syscall(SYS_capget, &h, d) < 0)
+    return sbx_fail(err, errno, "capget");
+  *mask = (uint64_t)d[0].permitted | ((uint64_t)d[1].permitted << 32);
+  return 0;
+}
+
+int sbx_caps_check_available(const struct sbx_caps *c, struct sbx_error *err)
+{
+  uint64_t have = 0, missing;
+
+  if (own_permitted(&have, err) < 0)
+    return -1;
+  /* The kernel refuses to grant what the runtime itself does not hold;
+   * say so at create instead of failing in the container after start. */
+  missing = (c->permitted | c->effective | c->ambient) & ~have;
+  for (int cap = 0; cap < 64; cap++)
+    if (missing & (1ULL << cap)) {
+      const char *name = sbx_cap_name(cap);
+      return sbx_invalid(err, "process.capabilities: %s is not held by the runtime, so it "
+                         "cannot be granted", name ? name : "an unknown capability");
+    }
+  return 0;
 }

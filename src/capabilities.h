@@ -46,6 +46,11 @@ const char **sbx_cap_list_known(size_t *count, struct sbx_error *err);
 int sbx_caps_from_oci(const struct oci_capabilities *c, struct sbx_caps *out,
                       char **warning, struct sbx_error *err);
 
+/* The permitted, effective and ambient sets must be held by the runtime
+ * itself, or the container could not get them: an error naming the first
+ * one that is not. */
+int sbx_caps_check_available(const struct sbx_caps *c, struct sbx_error *err);
+
 /* Step 1, while still uid 0 with CAP_SETPCAP: drop from the bounding set
  * every capability not in c->bounding. */
 int sbx_caps_drop_bounding(const struct sbx_caps *c, struct sbx_error *err);

@@ -174,13 +174,26 @@ static int track(struct sbx_cgroup *cg, const char *dir)
 static int init_cpuset(const char *dir, struct sbx_error *err)
 {
   static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+  cleanup_free char *parent = strdup(dir);
+  char *slash = parent ? strrchr(parent, '/') : NULL;
 
+  if (slash == NULL)
+    return sbx_fail(err, ENOMEM, "cpuset");
+  *slash = '\0';
   for (size_t i = 0; i < 2; i++) {
     cleanup_free char *mine = sbx_strdup_printf("%s/%s", dir, files[i]);
-    cleanup_free char *parent = sbx_strdup_printf("%s/../%s", dir, files[i]);
+    cleanup_free char *theirs = sbx_strdup_printf("%s/%s", parent, files[i]);
     cleanup_free char *value = NULL;
-    if (mine == NULL || parent == NULL || sbx_read_file(parent, &value, NULL, err) < 0)
+    if (mine == NULL || theirs == NULL || sbx_read_file(theirs, &value, NULL, err) < 0)
       return -1;
+    /* An ancestor someone else made may be empty too: fill it first, up
+     * to the hierarchy's root, which always has cpus and mems. */
+    if (value[0] == '\n' || value[0] == '\0') {
+      free(value);
+      value = NULL;
+      if (init_cpuset(parent, err) < 0 || sbx_read_file(theirs, &value, NULL, err) < 0)
+        return -1;
+    }
     if (sbx_write_file(mine, value, strlen(value), err) < 0)
       return -1;
   }
@@ -219,9 +232,6 @@ int sbx_cgroup_create(const char *path, pid_t pid, struct sbx_cgroup **out,
 {
   struct sbx_cgroup *cg = calloc(1, sizeof *cg);
   char **mounts = sbx_cgroup_mountpoints();
-  char pidtext[16];
-  int n = snprintf(pidtext, sizeof pidtext, "%d", pid);
-
   *out = cg;
   if (cg == NULL || mounts == NULL) {
     sbx_strv_free(mounts);
@@ -232,12 +242,16 @@ int sbx_cgroup_create(const char *path, pid_t pid, struct sbx_cgroup **out,
     sbx_fail(err, ENOMEM, "cgroup");
     goto fail;
   }
-  for (size_t i = 0; mounts[i]; i++) {
-    cleanup_free char *procs = sbx_strdup_printf("%s%s/cgroup.procs", mounts[i], cg->path);
-    if (make_dirs(cg, mounts[i], cg->path, err) < 0 ||
-        sbx_write_file(procs, pidtext, n, err) < 0)
+  for (size_t i = 0; mounts[i]; i++)
+    if (make_dirs(cg, mounts[i], cg->path, err) < 0)
       goto fail;
+  /* A frozen cgroup would freeze init before it could report back. */
+  if (sbx_cgroup_is_frozen(cg->path, false)) {
+    sbx_invalid(err, "the container's cgroup `%s` is unexpectedly frozen", cg->path);
+    goto fail;
   }
+  if (sbx_cgroup_enter(cg->path, pid, err) < 0)
+    goto fail;
   sbx_strv_free(mounts);
   return 0;
 fail:

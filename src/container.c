@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@
 #include "init.h"
 #include "seccomp_filter.h"
 #include "namespaces.h"
+#include "process.h"
 #include "spawn.h"
 #include "sync.h"
 #include "sysctl.h"
@@ -128,6 +130,7 @@ static int load_config(struct create *c, struct sbx_error *err)
     sbx_fail_take(err, EINVAL, msg);
     return sbx_wrap(err, "%s", path);
   }
+  sbx_log(c->ctx, SBX_LOG_DEBUG, "container %s: config `%s` loaded", c->id, path);
   return 0;
 }
 
@@ -139,7 +142,7 @@ static int resolve_caps(struct create *c, struct sbx_error *err)
     return sbx_wrap(err, "process.capabilities");
   if (warning)
     sbx_log(c->ctx, SBX_LOG_WARNING, "%s", warning);
-  return 0;
+  return sbx_caps_check_available(&c->caps, err);
 }
 
 static int check_config(struct create *c, struct sbx_error *err)
@@ -172,7 +175,8 @@ static int check_config(struct create *c, struct sbx_error *err)
   if ((cfg->hostname && *cfg->hostname && !oci_linux_namespace(cfg->linux_, "uts")) ||
       (cfg->domainname && *cfg->domainname && !oci_linux_namespace(cfg->linux_, "uts")))
     return sbx_invalid(err, "hostname: setting it needs a uts namespace");
-  if (resolve_caps(c, err) < 0 || sbx_sysctl_validate(cfg->linux_, err) < 0)
+  if (resolve_caps(c, err) < 0 || sbx_sysctl_validate(cfg->linux_, err) < 0 ||
+      sbx_process_check_lsm(cfg, err) < 0)
     return -1;
   /* Compiled here, so a bad filter fails before anything exists. */
   if (sbx_seccomp_compile(cfg->linux_->seccomp, &c->seccomp, err) < 0)
@@ -248,7 +252,11 @@ static int spawn_init(struct create *c, struct sbx_error *err)
                                  .join_data = (void *)l };
   init_args(c, &c->spawn.args, flags);
   c->pid = sbx_spawn(&c->spawn, &c->sync, err);
-  return c->pid < 0 ? (c->pid = 0, -1) : 0;
+  if (c->pid < 0)
+    return c->pid = 0, -1;
+  sbx_log(c->ctx, SBX_LOG_DEBUG, "container %s: init is pid %d (clone flags %#lx%s)", c->id,
+          c->pid, flags, helper ? ", joined namespaces" : "");
+  return 0;
 }
 
 static int write_oom_score(pid_t pid, const struct oci_process *p, struct sbx_error *err)
@@ -334,8 +342,11 @@ static int drive_init(struct create *c, struct sbx_error *err)
     return -1;
   if (sbx_sync_send(c->sync, SYNC_CONTINUE, 0, state_json, strlen(state_json)) < 0)
     return sbx_fail(err, errno, "sync with the container process");
+  sbx_log(c->ctx, SBX_LOG_DEBUG, "container %s: cgroup %s, runtime hooks done", c->id,
+          c->cgroup_path);
   if (sbx_sync_expect(c->sync, SYNC_READY, NULL, NULL, err) < 0)
     return -1;
+  sbx_log(c->ctx, SBX_LOG_DEBUG, "container %s: rootfs ready, waiting for start", c->id);
   if (save_state(c, start_time, err) < 0)
     return -1;
   free(state_json);
@@ -484,7 +495,10 @@ int sbx_container_kill(const struct sbx_context *ctx, const char *id, int sig, b
   if (sbx_state_load(ctx, id, &st, err) < 0)
     return -1;
   if (sbx_state_status(ctx, &st) == SBX_STOPPED) {
-    sbx_fail(err, ESRCH, "container `%s` is not running", id);
+    /* runc: --all on a stopped container has nobody to signal, and is fine. */
+    if (!all)
+      sbx_fail(err, ESRCH, "container `%s` is not running", id);
+    ret = all ? 0 : -1;
     goto out;
   }
   if (all) {
@@ -644,6 +658,29 @@ int sbx_container_state_json(const struct sbx_context *ctx, const char *id, char
   return 0;
 }
 
+/* runc lists the user owning the state directory. */
+static void fill_owner(const struct sbx_context *ctx, struct sbx_state *st)
+{
+  cleanup_free char *dir = sbx_state_dir(ctx, st->id);
+  struct passwd pw, *found = NULL;
+  char buf[1024];
+  struct stat sb;
+
+  if (dir == NULL || stat(dir, &sb) < 0)
+    return;
+  free(st->owner);
+  if (getpwuid_r(sb.st_uid, &pw, buf, sizeof buf, &found) == 0 && found)
+    st->owner = strdup(found->pw_name);
+  else
+    st->owner = sbx_strdup_printf("#%u", (unsigned)sb.st_uid);
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+  return strcmp(((const struct sbx_container_info *)a)->state.id,
+                ((const struct sbx_container_info *)b)->state.id);
+}
+
 int sbx_container_list(const struct sbx_context *ctx, struct sbx_container_info **out,
                        size_t *n, struct sbx_error *err)
 {
@@ -667,11 +704,14 @@ int sbx_container_list(const struct sbx_context *ctx, struct sbx_container_info 
       break;
     }
     list = grown;
+    fill_owner(ctx, &st);
     list[count].state = st;
     list[count].status = sbx_state_status(ctx, &st);
     count++;
   }
   closedir(dir);
+  if (count > 1)
+    qsort(list, count, sizeof *list, compare_ids);
   *out = list;
   *n = count;
   return 0;

@@ -18,6 +18,7 @@
 #include "console.h"
 #include "container.h"
 #include "namespaces.h"
+#include "process.h"
 #include "spawn.h"
 #include "state.h"
 #include "supervise.h"
@@ -235,6 +236,9 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
     return sbx_wrap(err, "process.capabilities");
   if (warning)
     sbx_log(r->ctx, SBX_LOG_WARNING, "%s", warning);
+  if (sbx_caps_check_available(&sp.args.caps, err) < 0 ||
+      sbx_process_check_lsm(r->config, err) < 0)
+    return -1;
   sp.args.config = r->config;
   sp.args.exec_mode = true;
   sp.args.fifo_fd = -1;

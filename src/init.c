@@ -68,6 +68,9 @@ static int setup_terminal(const struct sbx_init_args *a, struct sbx_error *err)
     return -1;
   if (sbx_console_send_fd(a->console_fd, master, slave, err) < 0)
     return -1;
+  /* The terminal belongs to the process's user, as on a login. */
+  if (chown(slave, p->user.uid, (gid_t)-1) < 0)
+    return sbx_fail(err, errno, "chown `%s` to uid %u", slave, p->user.uid);
   if (sbx_console_setup_slave(slave, err) < 0)
     return -1;
   if (a->exec_mode)
@@ -117,6 +120,8 @@ static int become_user_process(const struct sbx_init_args *a, int agent, const c
 {
   const struct oci_process *p = a->config->process;
 
+  if (sbx_process_set_exec_label(p, err) < 0)
+    return -1;
   if (!p->no_new_privileges && install_seccomp(a, agent, state_json, err) < 0)
     return -1;
   if (sbx_process_set_identity(p, &a->caps, err) < 0)

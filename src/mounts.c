@@ -227,6 +227,43 @@ static char *bind_source(const char *bundle, const char *source)
 static int mount_cgroup(int rootfd, const char *dest, const struct sbx_rootfs_setup *s,
                         const struct sbx_mount_options *o, struct sbx_error *err);
 
+/* A read-only mount that later mounts (or /dev's nodes) go inside is
+ * mounted writable and made read-only once everything is in place. */
+static bool defer_readonly(const struct oci_config *c, size_t index)
+{
+  const char *dest = c->mounts[index].destination;
+  size_t len = strlen(dest);
+
+  if (strcmp(dest, "/dev") == 0)
+    return true;
+  for (size_t j = index + 1; j < c->mounts_len; j++)
+    if (strncmp(c->mounts[j].destination, dest, len) == 0 && c->mounts[j].destination[len] == '/')
+      return true;
+  return false;
+}
+
+static int finish_readonly(int rootfd, const struct oci_config *c, struct sbx_error *err)
+{
+  for (size_t i = 0; i < c->mounts_len; i++) {
+    struct sbx_mount_options o;
+    cleanup_close int fd = -1;
+    char buf[32];
+    bool ro;
+    if (sbx_mount_options_parse(c->mounts[i].options, c->mounts[i].options_len, &o, NULL) < 0)
+      continue;
+    ro = (o.flags & MS_RDONLY) && !o.bind && !(c->mounts[i].type && strcmp(c->mounts[i].type, "bind") == 0);
+    sbx_mount_options_release(&o);
+    if (!ro || !defer_readonly(c, i))
+      continue;
+    fd = sbx_open_in_root(rootfd, c->mounts[i].destination, O_PATH, err);
+    if (fd < 0 || mount(NULL, sbx_fd_path(fd, buf), NULL,
+                        MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(buf), NULL) < 0)
+      return fd < 0 ? -1 : sbx_fail(err, errno, "mounts[%zu]: remount `%s` read-only", i,
+                                    c->mounts[i].destination);
+  }
+  return 0;
+}
+
 static int mount_one(int rootfd, const struct sbx_rootfs_setup *s, size_t index,
                      struct sbx_error *err)
 {
@@ -268,6 +305,8 @@ static int mount_one(int rootfd, const struct sbx_rootfs_setup *s, size_t index,
       goto out;
   } else {
     unsigned long flags = o.flags & ~MS_REMOUNT;
+    if (defer_readonly(s->config, index))
+      flags &= ~MS_RDONLY;
     if (mount(m->source ? m->source : type, sbx_fd_path(target, buf), type, flags, o.data) < 0) {
       sbx_fail(err, errno, "mount `%s` (type %s) on `%s`", m->source ? m->source : "",
                type ? type : "none", m->destination);
@@ -423,7 +462,7 @@ int sbx_rootfs_prepare(const struct sbx_rootfs_setup *s, struct sbx_error *err)
   if (!dev_is_bind_mounted(s->config) &&
       sbx_devices_populate(rootfd, s->config, s->in_userns, err) < 0)
     return -1;
-  return 0;
+  return finish_readonly(rootfd, s->config, err);
 }
 
 static int pivot_into(const char *rootfs, struct sbx_error *err)

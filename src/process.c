@@ -181,3 +181,47 @@ int sbx_process_close_fds(int preserve_fds, struct sbx_error *err)
   }
   return 0;
 }
+
+static bool apparmor_enabled(void)
+{
+  cleanup_free char *text = NULL;
+
+  return sbx_read_file("/sys/module/apparmor/parameters/enabled", &text, NULL, NULL) == 0 &&
+         text[0] == 'Y';
+}
+
+static bool selinux_enabled(void)
+{
+  return access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+int sbx_process_check_lsm(const struct oci_config *c, struct sbx_error *err)
+{
+  const struct oci_process *p = c->process;
+  const char *mount_label = c->linux_ ? c->linux_->mount_label : NULL;
+
+  if (p && p->apparmor_profile && *p->apparmor_profile && !apparmor_enabled())
+    return sbx_invalid(err, "process.apparmorProfile: AppArmor is not enabled on this host");
+  if (p && p->selinux_label && *p->selinux_label && !selinux_enabled())
+    return sbx_invalid(err, "process.selinuxLabel: SELinux is not enabled on this host");
+  if (p && p->selinux_label && *p->selinux_label)
+    return sbx_invalid(err, "process.selinuxLabel: SELinux labels are not supported yet");
+  if (mount_label && *mount_label)
+    return sbx_invalid(err, "linux.mountLabel: SELinux mount labels are not supported yet");
+  return 0;
+}
+
+int sbx_process_set_exec_label(const struct oci_process *p, struct sbx_error *err)
+{
+  cleanup_free char *text = NULL;
+
+  if (p->apparmor_profile == NULL || *p->apparmor_profile == '\0')
+    return 0;
+  text = sbx_strdup_printf("exec %s", p->apparmor_profile);
+  if (text == NULL)
+    return sbx_fail(err, ENOMEM, "apparmor");
+  if (sbx_write_file("/proc/self/attr/apparmor/exec", text, strlen(text), NULL) == 0 ||
+      sbx_write_file("/proc/self/attr/exec", text, strlen(text), err) == 0)
+    return 0;
+  return sbx_wrap(err, "process.apparmorProfile `%s`", p->apparmor_profile);
+}

@@ -14,6 +14,12 @@ int sbx_process_set_personality(const struct oci_linux *l, struct sbx_error *err
  * kept across the uid change), no_new_privs, umask. */
 int sbx_process_set_identity(const struct oci_process *p, const struct sbx_caps *caps,
                              struct sbx_error *err);
+/* process.apparmorProfile, process.selinuxLabel, linux.mountLabel: an
+ * error when the host lacks the LSM (never silently unconfined). */
+int sbx_process_check_lsm(const struct oci_config *c, struct sbx_error *err);
+/* Ask the LSM to confine the next execve with the configured label. */
+int sbx_process_set_exec_label(const struct oci_process *p, struct sbx_error *err);
+
 /* chdir(cwd), creating it as runc does when it is missing. */
 int sbx_process_enter_cwd(const struct oci_process *p, struct sbx_error *err);
 /* The environment to exec with: the config's, plus HOME from the

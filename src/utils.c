@@ -190,7 +190,7 @@ int sbx_parse_signal(const char *s)
   const char *name = s;
 
   if (sbx_parse_long(s, &n))
-    return n > 0 && n < NSIG ? (int)n : -1;
+    return n >= 0 && n < NSIG ? (int)n : -1;
   if (strncasecmp(name, "SIG", 3) == 0)
     name += 3;
   for (int sig = 1; sig < NSIG; sig++) {

@@ -1,0 +1,116 @@
+#!/usr/bin/env bats
+# Behaviours found by running runc's own suites and the runtime-tools
+# validation against agentsbx: each one matches runc (or is stricter where
+# runc would silently run a container unconfined).
+
+load helpers
+
+@test "create into a pre-existing frozen cgroup fails and leaves nothing" {
+	[ -d /sys/fs/cgroup/freezer ] || skip "no v1 freezer"
+	cg="/sys/fs/cgroup/freezer/$CID-frozen"
+	mkdir "$cg"
+	echo FROZEN >"$cg/freezer.state"
+	cfg '.linux.cgroupsPath = $p' --arg p "/$CID-frozen"
+	run timeout 20 "$AGENTSBX" --root "$SBX_ROOT" create -b "$BUNDLE" "$CID"
+	echo THAWED >"$cg/freezer.state"
+	rmdir "$cg" 2>/dev/null || true
+	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+	[[ "$output" == *frozen* ]]
+	no_state "$CID"
+	for h in /sys/fs/cgroup/*/; do [ ! -d "$h$CID-frozen" ] || [ "$h" = /sys/fs/cgroup/freezer/ ]; done
+}
+
+@test "a read-only /dev tmpfs still gets its submounts and device nodes" {
+	cfg '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)'
+	set_cmd 'ls /dev/pts/ptmx /dev/null >/dev/null && echo ok; touch /dev/x 2>&1 || true'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = ok ]
+	[[ "$output" == *"Read-only file system"* ]]
+}
+
+@test "kill with signal 0 checks the container is alive" {
+	set_args sleep 1000
+	run_bg sbx run -d "$CID"
+	wait_status "$CID" running
+	sbx kill "$CID" 0
+	[ "$(container_status "$CID")" = running ]
+}
+
+@test "kill --all on a stopped container succeeds, plain kill fails" {
+	set_args true
+	run_bg sbx run -d "$CID"
+	wait_status "$CID" stopped
+	sbx kill --all "$CID" KILL
+	run sbx kill "$CID" KILL
+	[ "$status" -ne 0 ]
+}
+
+@test "capabilities the runtime does not hold fail at create, not after start" {
+	# CAP_SYS_RESOURCE is not in this machine's bounding set; any cap we
+	# lack will do, so pick one missing from our own permitted set
+	missing=""
+	for i in $(seq 0 40); do
+		if [ $(( 0x$(awk '/CapPrm/ {print $2}' /proc/self/status) & (1 << i) )) -eq 0 ]; then missing=$i; break; fi
+	done
+	[ -n "$missing" ] || skip "the test runs with every capability"
+	name="$(capsh --decode=$(printf '%x' $((1 << missing))) 2>/dev/null | sed 's/.*=//' | tr a-z A-Z)"
+	[ -n "$name" ] || skip "capsh cannot name capability $missing"
+	cfg '.process.capabilities.permitted += [$c] | .process.capabilities.effective += [$c] | .process.capabilities.bounding += [$c]' --arg c "$name"
+	set_args true
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	msg="$output"
+	no_state "$CID"
+	requires_agentsbx "message names the capability"
+	[[ "$msg" == *"$name"* ]]
+}
+
+@test "the pty belongs to the process's user" {
+	[ -x "$RECVTTY" ] || skip "no recvtty"
+	cfg '.process.terminal = true | .process.user = {uid: 1000, gid: 1000}'
+	set_cmd 'stat -c "%u %g" $(tty)'
+	SOCK="$BATS_TEST_TMPDIR/tty.sock"
+	"$RECVTTY" --mode single --no-stdin "$SOCK" </dev/null >"$BATS_TEST_TMPDIR/tty.out" 2>&1 3>&- &
+	track_pid $!
+	wait_for 10 socket_exists "$SOCK"
+	run_bg sbx run -d --console-socket "$SOCK" "$CID"
+	[ "$status" -eq 0 ]
+	wait_status "$CID" stopped
+	wait_for 10 grep -q '^1000 ' "$BATS_TEST_TMPDIR/tty.out"
+}
+
+@test "an AppArmor profile or SELinux label this host cannot apply fails create" {
+	[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] && skip "AppArmor is enabled here"
+	cfg '.process.apparmorProfile = "agent-profile"'
+	set_args true
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	no_state "$CID"
+	[ -e /sys/fs/selinux/enforce ] && skip "SELinux is enabled here"
+	cfg 'del(.process.apparmorProfile) | .process.selinuxLabel = "system_u:system_r:container_t:s0"'
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	no_state "$CID"
+}
+
+@test "list is sorted by id and names the owner" {
+	set_args sleep 1000
+	run_bg sbx run -d "$CID-b"
+	run_bg sbx run -d "$CID-a"
+	run sbx list
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" == "$CID-a "* ]]
+	[[ "${lines[2]}" == "$CID-b "* ]]
+	[[ "${lines[1]}" == *root ]]
+}
+
+@test "--debug logs the steps of create to --log" {
+	set_args true
+	echo "$CID" >>"$BATS_TEST_TMPDIR/.ids"
+	run_bg "$AGENTSBX" --root "$SBX_ROOT" --debug --log "$BATS_TEST_TMPDIR/log.json" --log-format json create -b "$BUNDLE" "$CID"
+	[ "$status" -eq 0 ]
+	grep -q '"level":"debug"' "$BATS_TEST_TMPDIR/log.json"
+	requires_agentsbx "the debug messages' text"
+	grep -q 'init is pid' "$BATS_TEST_TMPDIR/log.json"
+}
