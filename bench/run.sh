@@ -4,6 +4,7 @@
 # Measures, per runtime, interleaved:
 #   (a) create + start + wait for exit + delete of /bin/true
 #   (b) run of /bin/true
+#   (c) exec of /bin/true in a running container
 # and prints the median wall time of each (ms), the peak RSS (KB) of the
 # runtime process (GNU time %M, max over create/start/delete or run), and the
 # ratios agentsbx/runc and agentsbx/crun.  Results also go to
@@ -93,6 +94,11 @@ cat >"$bundle/config.json" <<'JSON'
 }
 JSON
 
+# a second bundle for (c): the same rootfs, a process that waits
+mkdir -p "$tmp/bundle-exec"
+sed -e 's#"args": \["/bin/true"\]#"args": ["/bin/sleep", "100000"]#' \
+	-e "s#\"path\": \"rootfs\"#\"path\": \"$bundle/rootfs\"#" "$bundle/config.json" >"$tmp/bundle-exec/config.json"
+
 # ---- runtimes ----
 add_runtime() { # NAME BIN
 	if [ -n "$2" ] && [ -x "$2" ]; then
@@ -118,6 +124,8 @@ timed() {
 
 broken=()
 for i in "${!names[@]}"; do
+	"${bins[$i]}" --root "$tmp/root-${names[$i]}" run -d -b "$tmp/bundle-exec" exec-target </dev/null >/dev/null 2>&1 ||
+		echo "bench: ${names[$i]} cannot start the exec target" >&2
 	# one warm-up run; a runtime that cannot run the bundle is reported
 	if ! "${bins[$i]}" --root "$tmp/root-${names[$i]}" run -b "$bundle" warmup </dev/null >/dev/null 2>"$tmp/warmup-${names[$i]}"; then
 		broken[$i]=1
@@ -144,6 +152,11 @@ for ((n = 1; n <= N; n++)); do
 		timed "$tmp/rss-b-$nm" "$rt" --root "$root" run -b "$bundle" "r$n" || { echo "bench: $nm run failed" >&2; }
 		t1=$(now_ns)
 		echo $(((t1 - t0) / 1000)) >>"$tmp/b-$nm"
+		# (c) exec
+		t0=$(now_ns)
+		timed "$tmp/rss-c-$nm" "$rt" --root "$root" exec exec-target /bin/true || { echo "bench: $nm exec failed" >&2; }
+		t1=$(now_ns)
+		echo $(((t1 - t0) / 1000)) >>"$tmp/c-$nm"
 	done
 done
 
@@ -152,13 +165,13 @@ median_ms() { # FILE of microseconds
 }
 max_of() { sort -n "$1" 2>/dev/null | grep -E '^[0-9]+$' | tail -n1; }
 
-declare -A A B RSS
+declare -A A B C RSS
 out="$tmp/table"
 {
 	echo "agentsbx startup benchmark: N=$N per runtime, interleaved, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "kernel $(uname -r); cgroup v2 'unified' unmounted in a private mount namespace"
 	echo
-	printf '%-10s %22s %14s %16s %16s\n' runtime "create+start+delete ms" "run ms" "peak RSS a (KB)" "peak RSS b (KB)"
+	printf '%-10s %22s %10s %10s %16s %16s\n' runtime "create+start+delete ms" "run ms" "exec ms" "peak RSS a (KB)" "peak RSS b (KB)"
 	for i in "${!names[@]}"; do
 		nm="${names[$i]}"
 		if [ -n "${broken[$i]:-}" ]; then
@@ -167,7 +180,8 @@ out="$tmp/table"
 		fi
 		A[$nm]="$(median_ms "$tmp/a-$nm")"
 		B[$nm]="$(median_ms "$tmp/b-$nm")"
-		printf '%-10s %22s %14s %16s %16s\n' "$nm" "${A[$nm]}" "${B[$nm]}" "$(max_of "$tmp/rss-a-$nm")" "$(max_of "$tmp/rss-b-$nm")"
+		C[$nm]="$(median_ms "$tmp/c-$nm")"
+		printf '%-10s %22s %10s %10s %16s %16s\n' "$nm" "${A[$nm]}" "${B[$nm]}" "${C[$nm]}" "$(max_of "$tmp/rss-a-$nm")" "$(max_of "$tmp/rss-b-$nm")"
 	done
 	for m in "${missing[@]}"; do
 		printf '%-10s %s\n' "$m" "missing (not installed / not built)"
@@ -175,9 +189,10 @@ out="$tmp/table"
 	echo
 	for other in runc crun; do
 		if [ -n "${A[agentsbx]:-}" ] && [ -n "${A[$other]:-}" ]; then
-			printf 'agentsbx/%s: create+start+delete %s, run %s\n' "$other" \
+			printf 'agentsbx/%s: create+start+delete %s, run %s, exec %s\n' "$other" \
 				"$(awk -v x="${A[agentsbx]}" -v y="${A[$other]}" 'BEGIN { printf "%.2f", x / y }')" \
-				"$(awk -v x="${B[agentsbx]}" -v y="${B[$other]}" 'BEGIN { printf "%.2f", x / y }')"
+				"$(awk -v x="${B[agentsbx]}" -v y="${B[$other]}" 'BEGIN { printf "%.2f", x / y }')" \
+				"$(awk -v x="${C[agentsbx]}" -v y="${C[$other]}" 'BEGIN { printf "%.2f", x / y }')"
 		else
 			echo "agentsbx/$other: n/a"
 		fi

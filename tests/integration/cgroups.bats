@@ -345,3 +345,17 @@ unapplicable() {
 @test "memory: swap below the limit fails" {
 	unapplicable '{"memory": {"limit": 33554432, "swap": 16777216}}' 'linux.resources.memory.swap'
 }
+
+@test "--systemd-cgroup maps slice:prefix:name to its cgroupfs path" {
+	cfg '.linux.cgroupsPath = $p' --arg p "agentsbx-test.slice:sbx:$CID"
+	set_cmd 'cat /proc/self/cgroup'
+	echo "$CID" >>"$BATS_TEST_TMPDIR/.ids"
+	run "$AGENTSBX" --root "$SBX_ROOT" --systemd-cgroup run "$CID"
+	[ "$status" -eq 0 ]
+	grep -q "pids:/agentsbx-test.slice/sbx-$CID.scope\$" <<<"$output" || grep -q "^0::/agentsbx-test.slice/sbx-$CID.scope\$" <<<"$output"
+	# removed on delete: nothing left under the slice
+	for h in /sys/fs/cgroup/*/agentsbx-test.slice; do
+		[ ! -d "$h/sbx-$CID.scope" ]
+	done
+	rmdir /sys/fs/cgroup/*/agentsbx-test.slice 2>/dev/null || true
+}
