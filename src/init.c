@@ -91,7 +91,11 @@ static int install_seccomp(const struct sbx_init_args *a, int agent, const char 
 {
   const struct oci_seccomp *s = a->config->linux_ ? a->config->linux_->seccomp : NULL;
   cleanup_close int listener = -1;
+  int unused = -1;
 
+  /* The policy's layer stacks on the config's: the kernel applies both. */
+  if (a->policy_seccomp.bpf && sbx_seccomp_install(&a->policy_seccomp, &unused, err) < 0)
+    return -1;
   if (a->seccomp.bpf == NULL)
     return 0;
   if (sbx_seccomp_install(&a->seccomp, &listener, err) < 0)
@@ -288,12 +292,13 @@ fail_sync:
 }
 
 /* The fixed part of the arguments on the wire; four strings follow
- * (rootfs, bundle, cgroup path, the config as JSON), then the seccomp
- * program's bytes. */
-#define WIRE_PARTS 5
+ * (rootfs, bundle, cgroup path, the config as JSON), then the bytes of the
+ * config's and the policy's seccomp programs. */
+#define WIRE_PARTS 6
+#define WIRE_TEXT_PARTS 4
 struct init_wire {
   int32_t fifo_fd, console_fd, preserve_fds, mntns_fd;
-  uint32_t seccomp_flags;
+  uint32_t seccomp_flags, policy_seccomp_flags;
   uint8_t seccomp_notify;
   uint8_t no_pivot, no_new_keyring, new_userns, in_userns, new_cgroupns, exec_mode;
   struct sbx_caps caps;
@@ -306,22 +311,23 @@ int sbx_init_args_send(int fd, const struct sbx_init_args *a, struct sbx_error *
   cleanup_free char *config = oci_config_write(a->config, false, &msg);
   const char *parts[WIRE_PARTS] = { a->rootfs ? a->rootfs : "", a->bundle ? a->bundle : "",
                                    a->cgroup_path ? a->cgroup_path : "", config,
-                                   a->seccomp.bpf };
+                                   a->seccomp.bpf, a->policy_seccomp.bpf };
   struct init_wire w = {
     .fifo_fd = a->fifo_fd, .console_fd = a->console_fd, .preserve_fds = a->preserve_fds,
     .mntns_fd = a->mntns_fd, .no_pivot = a->no_pivot, .no_new_keyring = a->no_new_keyring, .new_userns = a->new_userns,
     .in_userns = a->in_userns, .new_cgroupns = a->new_cgroupns, .caps = a->caps,
     .exec_mode = a->exec_mode, .seccomp_flags = a->seccomp.flags,
-    .seccomp_notify = a->seccomp.notify,
+    .seccomp_notify = a->seccomp.notify, .policy_seccomp_flags = a->policy_seccomp.flags,
   };
   cleanup_free char *buf = NULL;
   size_t total = sizeof w;
 
   if (config == NULL)
     return sbx_fail_take(err, EINVAL, msg);
-  for (int i = 0; i < WIRE_PARTS - 1; i++)
+  for (int i = 0; i < WIRE_TEXT_PARTS; i++)
     total += (w.len[i] = (uint32_t)strlen(parts[i]) + 1);
-  total += (w.len[WIRE_PARTS - 1] = a->seccomp.bpf ? (uint32_t)a->seccomp.len : 0);
+  total += (w.len[4] = a->seccomp.bpf ? (uint32_t)a->seccomp.len : 0);
+  total += (w.len[5] = a->policy_seccomp.bpf ? (uint32_t)a->policy_seccomp.len : 0);
   buf = malloc(total);
   if (buf == NULL)
     return sbx_fail(err, ENOMEM, "init arguments");
@@ -348,7 +354,7 @@ static int init_args_recv(int fd, struct sbx_init_args *a, char **data, struct s
     return sbx_fail(err, EPROTO, "short init arguments");
   memcpy(&w, *data, sizeof w);
   for (int i = 0; i < WIRE_PARTS; off += w.len[i], i++) {
-    bool text = i < WIRE_PARTS - 1;
+    bool text = i < WIRE_TEXT_PARTS;
     if (off + w.len[i] > len || (text && (w.len[i] == 0 || (*data)[off + w.len[i] - 1] != '\0')))
       return sbx_fail(err, EPROTO, "malformed init arguments");
     parts[i] = *data + off;
@@ -361,6 +367,8 @@ static int init_args_recv(int fd, struct sbx_init_args *a, char **data, struct s
     .caps = w.caps, .exec_mode = w.exec_mode, .mntns_fd = w.mntns_fd,
     .seccomp = { .bpf = w.len[4] ? (void *)parts[4] : NULL, .len = w.len[4],
                  .flags = w.seccomp_flags, .notify = w.seccomp_notify },
+    .policy_seccomp = { .bpf = w.len[5] ? (void *)parts[5] : NULL, .len = w.len[5],
+                        .flags = w.policy_seccomp_flags },
   };
   a->config = oci_config_parse(parts[3], w.len[3] - 1, &msg);
   if (a->config == NULL)

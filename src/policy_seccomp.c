@@ -1,0 +1,147 @@
+/* policy_seccomp.c: the "default" and "strict" seccomp layers of the
+ * policy (see policy_seccomp.h), written as OCI seccomp profiles and
+ * compiled by the same code as the config's. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "policy_seccomp.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+#include "utils.h"
+
+/* Never needed by an agent's tools, and each a known way out of a
+ * container or into the kernel. */
+static const char *const denied[] = {
+  "mount", "umount", "umount2", "pivot_root", "chroot", "setns",
+  "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr",
+  "bpf", "perf_event_open", "ptrace", "process_vm_readv", "process_vm_writev",
+  "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+  "keyctl", "add_key", "request_key", "userfaultfd", "open_by_handle_at",
+  "name_to_handle_at", "io_uring_setup", "io_uring_enter", "io_uring_register",
+  "swapon", "swapoff", "reboot", "acct", "quotactl", "quotactl_fd", "lookup_dcookie",
+  "iopl", "ioperm", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+  "syslog", "vhangup", "uselib", "ustat", "_sysctl", "nfsservctl", "kcmp",
+  "pidfd_getfd", "fanotify_init", "personality", "landlock_create_ruleset",
+};
+
+/* Namespace flags refused in clone and unshare (clone3's flags live in
+ * memory seccomp cannot read, so clone3 answers ENOSYS and libc falls back
+ * to clone). */
+static const unsigned long ns_flags[] = { CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+                                          CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
+                                          0x00000080 /* CLONE_NEWTIME */ };
+
+/* What common tools (shells, coreutils, compilers, interpreters, git)
+ * use; everything else fails with EPERM. */
+static const char *const allowed[] = {
+  "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2",
+  "pwritev2", "open", "openat", "openat2", "close", "close_range", "creat", "stat", "fstat",
+  "lstat", "newfstatat", "statx", "statfs", "fstatfs", "access", "faccessat", "faccessat2",
+  "lseek", "mmap", "mprotect", "munmap", "mremap", "msync", "mincore", "madvise", "brk",
+  "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigsuspend", "rt_sigpending",
+  "rt_sigtimedwait", "rt_sigqueueinfo", "sigaltstack", "ioctl", "pipe", "pipe2", "select",
+  "pselect6", "poll", "ppoll", "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait",
+  "epoll_pwait", "epoll_pwait2", "eventfd", "eventfd2", "signalfd", "signalfd4",
+  "timerfd_create", "timerfd_settime", "timerfd_gettime", "sched_yield", "sched_getaffinity",
+  "sched_setaffinity", "sched_getparam", "sched_getscheduler", "sched_get_priority_max",
+  "sched_get_priority_min", "dup", "dup2", "dup3", "nanosleep", "clock_nanosleep",
+  "getitimer", "setitimer", "alarm", "getpid", "getppid", "gettid", "getpgrp", "getpgid",
+  "setpgid", "getsid", "setsid", "fork", "vfork", "execve", "execveat", "exit",
+  "exit_group", "wait4", "waitid", "kill", "tkill", "tgkill", "uname", "fcntl", "flock",
+  "fsync", "fdatasync", "sync", "syncfs", "truncate", "ftruncate", "fallocate", "getdents",
+  "getdents64", "getcwd", "chdir", "fchdir", "rename", "renameat", "renameat2", "mkdir",
+  "mkdirat", "rmdir", "link", "linkat", "unlink", "unlinkat", "symlink", "symlinkat",
+  "readlink", "readlinkat", "chmod", "fchmod", "fchmodat", "chown", "fchown", "lchown",
+  "fchownat", "umask", "utime", "utimes", "utimensat", "futimesat", "gettimeofday", "time",
+  "clock_gettime", "clock_getres", "getrlimit", "setrlimit", "prlimit64", "getrusage",
+  "sysinfo", "times", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
+  "getgroups", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "capset",
+  "seccomp", /* only ever narrows: needed to stack the config's filter after ours */
+  "setgroups", "capget", "prctl", "arch_prctl", "futex", "futex_waitv", "set_robust_list",
+  "get_robust_list", "set_tid_address", "rseq", "getrandom", "memfd_create", "copy_file_range",
+  "sendfile", "splice", "tee", "socket", "socketpair", "connect", "accept", "accept4", "bind",
+  "listen", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown",
+  "getsockname", "getpeername", "getsockopt", "setsockopt", "inotify_init", "inotify_init1",
+  "inotify_add_watch", "inotify_rm_watch", "getxattr", "lgetxattr", "fgetxattr", "listxattr",
+  "llistxattr", "flistxattr", "mlock", "munlock", "membarrier", "get_mempolicy",
+  "restart_syscall", "getcpu", "fadvise64", "readahead", "shmget", "shmat", "shmdt", "shmctl",
+  "semget", "semop", "semctl", "semtimedop", "msgget", "msgsnd", "msgrcv", "msgctl",
+};
+
+/* A profile's rule: names[] -> action, optional one masked-flag condition. */
+static void set_rule(struct oci_syscall *r, char **names, size_t n, char *action,
+                     struct oci_seccomp_arg *arg)
+{
+  memset(r, 0, sizeof *r);
+  r->names = names;
+  r->names_len = n;
+  r->action = action;
+  if (arg) {
+    r->args = arg;
+    r->args_len = 1;
+  }
+}
+
+static int compile_default(struct sbx_seccomp_program *out, struct sbx_error *err)
+{
+  enum { N_NS = sizeof ns_flags / sizeof ns_flags[0] };
+  struct oci_syscall rules[2 + 2 * N_NS];
+  struct oci_seccomp_arg args[N_NS];
+  char *clone3[] = { "clone3", NULL }, *clone_[] = { "clone", NULL };
+  char *unshare_[] = { "unshare", NULL };
+  struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = rules };
+  size_t n = 0;
+
+  set_rule(&rules[n++], (char **)denied, sizeof denied / sizeof denied[0], "SCMP_ACT_ERRNO", NULL);
+  set_rule(&rules[n], clone3, 1, "SCMP_ACT_ERRNO", NULL);
+  rules[n].has_errno_ret = true;
+  rules[n++].errno_ret = ENOSYS;
+  for (size_t i = 0; i < N_NS; i++) {
+    args[i] = (struct oci_seccomp_arg){ .index = 0, .value = ns_flags[i],
+                                        .value_two = ns_flags[i], .op = "SCMP_CMP_MASKED_EQ" };
+    set_rule(&rules[n++], clone_, 1, "SCMP_ACT_ERRNO", &args[i]);
+    set_rule(&rules[n++], unshare_, 1, "SCMP_ACT_ERRNO", &args[i]);
+  }
+  s.syscalls_len = n;
+  return sbx_seccomp_compile(&s, out, err);
+}
+
+/* strict holds none of default's denials: clone only without namespace
+ * flags, clone3 ENOSYS so libc falls back to clone. */
+static int compile_strict(struct sbx_seccomp_program *out, struct sbx_error *err)
+{
+  unsigned long all_ns = 0;
+  struct oci_syscall rules[3];
+  struct oci_seccomp_arg no_ns;
+  char *clone3[] = { "clone3", NULL }, *clone_[] = { "clone", NULL };
+  struct oci_seccomp s = { .default_action = "SCMP_ACT_ERRNO", .syscalls = rules,
+                           .syscalls_len = 3 };
+
+  for (size_t i = 0; i < sizeof ns_flags / sizeof ns_flags[0]; i++)
+    all_ns |= ns_flags[i];
+  no_ns = (struct oci_seccomp_arg){ .index = 0, .value = all_ns, .value_two = 0,
+                                    .op = "SCMP_CMP_MASKED_EQ" };
+  set_rule(&rules[0], (char **)allowed, sizeof allowed / sizeof allowed[0], "SCMP_ACT_ALLOW", NULL);
+  set_rule(&rules[1], clone_, 1, "SCMP_ACT_ALLOW", &no_ns);
+  set_rule(&rules[2], clone3, 1, "SCMP_ACT_ERRNO", NULL);
+  rules[2].has_errno_ret = true;
+  rules[2].errno_ret = ENOSYS;
+  return sbx_seccomp_compile(&s, out, err);
+}
+
+int sbx_policy_seccomp_compile(enum sbx_policy_seccomp level, struct sbx_seccomp_program *out,
+                               struct sbx_error *err)
+{
+  memset(out, 0, sizeof *out);
+  switch (level) {
+  case SBX_POLICY_SECCOMP_DEFAULT:
+    return compile_default(out, err) < 0 ? sbx_wrap(err, "policy seccomp default") : 0;
+  case SBX_POLICY_SECCOMP_STRICT:
+    return compile_strict(out, err) < 0 ? sbx_wrap(err, "policy seccomp strict") : 0;
+  default:
+    return 0;
+  }
+}

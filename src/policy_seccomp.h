@@ -1,0 +1,17 @@
+/* policy_seccomp.h: the policy's seccomp layers, stacked on top of the
+ * config's filter (which still applies): "default" denies what a container
+ * escape needs; "strict" allows only a vetted list of common syscalls. */
+#ifndef SBX_POLICY_SECCOMP_H
+#define SBX_POLICY_SECCOMP_H
+
+#include "error.h"
+#include "seccomp_filter.h"
+
+enum sbx_policy_seccomp { SBX_POLICY_SECCOMP_CONFIG, SBX_POLICY_SECCOMP_DEFAULT,
+                          SBX_POLICY_SECCOMP_STRICT };
+
+/* CONFIG: out->bpf stays NULL (nothing added). */
+int sbx_policy_seccomp_compile(enum sbx_policy_seccomp level, struct sbx_seccomp_program *out,
+                               struct sbx_error *err);
+
+#endif

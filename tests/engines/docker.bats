@@ -1,0 +1,374 @@
+#!/usr/bin/env bats
+# Docker (dockerd + docker CLI) end to end, with the runtime under test
+# registered through daemon.json "runtimes" and made the default runtime.
+#
+# dockerd runs privately: its own --data-root/--exec-root under a temp
+# dir, its own socket, --iptables=false.  ENGINE_RUNTIME=runc|agentsbx.
+
+load helpers
+
+D() { "$ENG_DOCKER" -H "unix://$ENG_TMP/docker.sock" "$@"; }
+
+setup_file() {
+	eng_setup_common docker || return 1
+	ENG_DOCKER=/usr/bin/docker
+	[ -x "$ENG_DOCKER" ] || ENG_DOCKER=$(command -v docker || true)
+	export ENG_DOCKER
+	if ! command -v dockerd >/dev/null || [ -z "$ENG_DOCKER" ]; then
+		eng_fail "dockerd/docker not installed: run .ci/engines.sh (apt-get install docker.io)"
+		return 1
+	fi
+	# docker0 is created by dockerd; remember whether it was already there.
+	if ip link show docker0 >/dev/null 2>&1; then
+		export ENG_HAD_DOCKER0=1
+	else
+		export ENG_HAD_DOCKER0=0
+	fi
+	cat >"$ENG_TMP/daemon.json" <<EOF
+{
+  "runtimes": { "$ENG_RT_NAME": { "path": "$ENG_WRAPPER" } },
+  "default-runtime": "$ENG_RT_NAME",
+  "iptables": false,
+  "ip-masq": false,
+  "storage-driver": "overlay2",
+  "exec-opts": ["native.cgroupdriver=cgroupfs"],
+  "cgroup-parent": "agbx-engine-docker",
+  "default-ulimits": { "nofile": { "Name": "nofile", "Hard": 1024, "Soft": 1024 } }
+}
+EOF
+	ENG_DOCKERD_PID=$(eng_start_daemon "$ENG_TMP/dockerd.log" dockerd \
+		--config-file "$ENG_TMP/daemon.json" --data-root "$ENG_TMP/data" \
+		--exec-root "$ENG_TMP/exec" -H "unix://$ENG_TMP/docker.sock" \
+		--pidfile "$ENG_TMP/dockerd.pid")
+	export ENG_DOCKERD_PID
+	if ! eng_wait 60 D version; then
+		echo "dockerd did not start; its log ($ENG_TMP/dockerd.log):" >&2
+		tail -n 30 "$ENG_TMP/dockerd.log" >&2
+		eng_fail "docker engine cannot start on this machine"
+		return 1
+	fi
+	D import "$ENG_TMP/rootfs.tar" "$ENG_IMAGE_NAME:latest" >/dev/null ||
+		{ eng_fail "docker import of the busybox rootfs failed"; return 1; }
+}
+
+teardown_file() {
+	if [ -n "${ENG_DOCKERD_PID:-}" ] && kill -0 "$ENG_DOCKERD_PID" 2>/dev/null; then
+		local ids
+		ids=$(D ps -aq 2>/dev/null)
+		[ -z "$ids" ] || D rm -f $ids >/dev/null 2>&1
+		D volume prune -f >/dev/null 2>&1
+		D rmi -f "$ENG_IMAGE_NAME:latest" >/dev/null 2>&1
+	fi
+	eng_stop_daemon "${ENG_DOCKERD_PID:-}"
+	# dockerd's containerd and shims are gone with it; reap strays we own.
+	if [ -n "${ENG_TMP:-}" ]; then
+		local p
+		for p in $(pgrep -f "$ENG_TMP/" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null || true
+		done
+		eng_umount_under "$ENG_TMP"
+	fi
+	[ "${ENG_HAD_DOCKER0:-1}" = 1 ] || ip link del docker0 2>/dev/null || true
+	eng_rm_cgroups agbx-engine-docker
+	if [ -n "${ENG_TMP:-}" ] && [ -z "${ENGINES_KEEP_TMP:-}" ]; then
+		rm -rf "$ENG_TMP"
+	fi
+}
+
+teardown() {
+	if [ "${BATS_TEST_COMPLETED:-}" != 1 ]; then
+		eng_dump_diagnostics
+		echo "---- dockerd log (tail)" >&2
+		tail -n 8 "$ENG_TMP/dockerd.log" >&2
+	fi
+	local ids
+	ids=$(D ps -aq --filter label=agbx-test 2>/dev/null)
+	[ -z "$ids" ] || D rm -f $ids >/dev/null 2>&1 || true
+}
+
+IMG=agbx-busybox
+L=(--label agbx-test=1)
+
+@test "docker: runtime is registered and used (info, inspect, argv log)" {
+	run D info --format '{{.DefaultRuntime}} {{json .Runtimes}}'
+	[ "$status" -eq 0 ]
+	[[ "$output" == "$ENG_RT_NAME "* ]]
+	[[ "$output" == *"$ENG_WRAPPER"* ]]
+	D create "${L[@]}" --name t-inspect $IMG true
+	run D inspect -f '{{.HostConfig.Runtime}}' t-inspect
+	[ "$output" = "$ENG_RT_NAME" ]
+	D start -a t-inspect
+	grep -q "'create'" "$ENG_ARGV_LOG"
+	grep -q "'start'" "$ENG_ARGV_LOG"
+}
+
+@test "docker: run --rm exit status" {
+	run D run --rm $IMG sh -c 'exit 42'
+	[ "$status" -eq 42 ]
+	run D run --rm $IMG true
+	[ "$status" -eq 0 ]
+	run D run --rm $IMG /does-not-exist
+	[ "$status" -eq 127 ]
+}
+
+@test "docker: stdout and stderr are kept apart" {
+	D run --rm $IMG sh -c 'echo out; echo err >&2' >"$ENG_TMP/o" 2>"$ENG_TMP/e"
+	[ "$(cat "$ENG_TMP/o")" = out ]
+	[ "$(cat "$ENG_TMP/e")" = err ]
+}
+
+@test "docker: -i passes stdin" {
+	run bash -c "printf 'line1\nline2\n' | '$ENG_DOCKER' -H unix://$ENG_TMP/docker.sock run --rm -i $IMG sh -c 'wc -l; echo done'"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *2* ]]
+	[ "${lines[1]}" = done ]
+}
+
+@test "docker: -t gives a terminal" {
+	run eng_pty "$ENG_DOCKER" -H "unix://$ENG_TMP/docker.sock" run --rm -t $IMG sh -c 'tty; stty size; [ -t 0 ] && echo stdin-is-tty'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"/dev/pts/0"* ]]
+	[[ "$output" == *"stdin-is-tty"* ]]
+}
+
+@test "docker: exec, exec -t, exec -i, exec exit status" {
+	D run -d "${L[@]}" --name t-exec $IMG sleep 300
+	run D exec t-exec sh -c 'echo hi; cat /proc/1/cmdline | tr "\0" " "'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = hi ]
+	[[ "${lines[1]}" == "sleep 300"* ]]
+	run eng_pty "$ENG_DOCKER" -H "unix://$ENG_TMP/docker.sock" exec -t t-exec tty
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"/dev/pts/"* ]]
+	run bash -c "echo piped | '$ENG_DOCKER' -H unix://$ENG_TMP/docker.sock exec -i t-exec cat"
+	[ "$output" = piped ]
+	run D exec t-exec sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+	run D exec -u 1000 -w /tmp -e XY=z t-exec sh -c 'id -u; pwd; echo $XY'
+	[ "${lines[*]}" = "1000 /tmp z" ]
+}
+
+@test "docker: env, user, workdir" {
+	run D run --rm -e FOO=bar -u 1000:1000 -w /home/agent $IMG sh -c 'echo $FOO; id -u; id -g; pwd; echo $HOME'
+	[ "$status" -eq 0 ]
+	[ "${lines[*]}" = "bar 1000 1000 /home/agent /home/agent" ]
+	run D run --rm -u nobody $IMG id -un
+	[ "$output" = nobody ]
+}
+
+@test "docker: --read-only rootfs (with a writable --tmpfs)" {
+	run D run --rm --read-only $IMG touch /x
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	run D run --rm --read-only --tmpfs /run $IMG sh -c 'touch /run/ok && echo ok'
+	[ "$output" = ok ]
+}
+
+@test "docker: bind volumes (rw, ro) and named volumes" {
+	mkdir -p "$ENG_TMP/vol"
+	echo host >"$ENG_TMP/vol/in"
+	run D run --rm -v "$ENG_TMP/vol:/data" $IMG sh -c 'cat /data/in; echo ctr >/data/out'
+	[ "$output" = host ]
+	[ "$(cat "$ENG_TMP/vol/out")" = ctr ]
+	run D run --rm -v "$ENG_TMP/vol:/data:ro" $IMG sh -c 'echo x >/data/out'
+	[ "$status" -ne 0 ]
+	[ "$(cat "$ENG_TMP/vol/out")" = ctr ]
+	D run --rm -v agbx-nv:/nv $IMG sh -c 'echo kept >/nv/f'
+	run D run --rm -v agbx-nv:/nv $IMG cat /nv/f
+	[ "$output" = kept ]
+	D volume rm agbx-nv
+}
+
+@test "docker: --tmpfs with a size" {
+	run D run --rm --tmpfs /scratch:size=1m $IMG sh -c 'grep " /scratch " /proc/mounts; dd if=/dev/zero of=/scratch/f bs=1k count=2048 2>&1; echo rc=$?'
+	[[ "${lines[0]}" == "tmpfs /scratch tmpfs "* ]]
+	[[ "$output" == *"No space left on device"* ]]
+}
+
+@test "docker: --memory enforced (memory bomb killed)" {
+	run D run --rm --memory 32m --memory-swap 32m $IMG cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+	[ "$output" = 33554432 ]
+	run D run "${L[@]}" --name t-oom --memory 32m --memory-swap 32m $IMG sh -c "$ENG_MEMORY_BOMB"
+	[ "$status" -eq 137 ]
+	[[ "$output" != *survived* ]]
+	run D inspect -f '{{.State.OOMKilled}}' t-oom
+	[ "$output" = true ]
+}
+
+@test "docker: --pids-limit enforced (fork bomb stopped)" {
+	run D run --rm --pids-limit 16 $IMG sh -c "cat /sys/fs/cgroup/pids/pids.max; $ENG_FORK_BOMB"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 16 ]
+	local n=${output##*procs=}
+	[ "$n" -le 16 ]
+	[ "$n" -ge 2 ]
+}
+
+@test "docker: --cap-drop / --cap-add" {
+	run D run --rm --cap-drop ALL $IMG sh -c 'grep CapEff /proc/self/status'
+	[[ "$output" == *0000000000000000 ]]
+	run D run --rm --cap-drop CHOWN $IMG sh -c 'touch /tmp/f; chown 1000 /tmp/f'
+	[ "$status" -ne 0 ]
+	run D run --rm $IMG sh -c 'touch /tmp/f; chown 1000 /tmp/f'
+	[ "$status" -eq 0 ]
+	# CAP_SYS_ADMIN is bit 21, not in the default set.
+	run D run --rm --cap-add SYS_ADMIN $IMG sh -c 'grep CapEff /proc/self/status'
+	local eff=$((16#${output##*:	}))
+	[ $(((eff >> 21) & 1)) -eq 1 ]
+	run D run --rm $IMG sh -c 'grep CapEff /proc/self/status'
+	eff=$((16#${output##*:	}))
+	[ $(((eff >> 21) & 1)) -eq 0 ]
+}
+
+@test "docker: --security-opt no-new-privileges" {
+	run D run --rm --security-opt no-new-privileges $IMG grep NoNewPrivs /proc/self/status
+	[[ "$output" == *1 ]]
+	run D run --rm $IMG grep NoNewPrivs /proc/self/status
+	[[ "$output" == *0 ]]
+}
+
+@test "docker: default seccomp profile loaded (Seccomp: 2), unconfined works" {
+	run D run --rm $IMG grep '^Seccomp:' /proc/self/status
+	[[ "$output" == *2 ]]
+	# The default profile denies unshare() without CAP_SYS_ADMIN.
+	run D run --rm $IMG unshare -U true
+	[ "$status" -ne 0 ]
+	run D run --rm --security-opt seccomp=unconfined $IMG grep '^Seccomp:' /proc/self/status
+	[[ "$output" == *0 ]]
+}
+
+@test "docker: --network none has only loopback" {
+	run D run --rm --network none $IMG sh -c 'ls /sys/class/net'
+	[ "$output" = lo ]
+}
+
+@test "docker: default bridge network reaches a listener in another container" {
+	D run -d "${L[@]}" --name t-srv $IMG httpd -f -p 8080 -h /var/www
+	local ip subnet
+	ip=$(D inspect -f '{{.NetworkSettings.IPAddress}}' t-srv)
+	subnet=$(D network inspect -f '{{(index .IPAM.Config 0).Subnet}}' bridge)
+	eng_note "listener at $ip in $subnet"
+	# Only to the address the engine gave our own listener.
+	[ -n "$ip" ]
+	eng_in_subnet "$ip" "$subnet"
+	eng_wait 10 D exec t-srv sh -c 'netstat -ltn | grep -q :8080'
+	run D run --rm $IMG sh -c "ip -4 -o addr show eth0; wget -T 5 -qO- http://$ip:8080/"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *eth0* ]]
+	[ "${lines[1]}" = "hello from agbx-busybox" ]
+}
+
+@test "docker: stop sends SIGTERM, then SIGKILL after the timeout" {
+	D run -d "${L[@]}" --name t-term $IMG sh -c 'trap "echo got-TERM; exit 3" TERM; echo ready; while :; do sleep 0.2; done'
+	eng_wait 10 sh -c "'$ENG_DOCKER' -H unix://$ENG_TMP/docker.sock logs t-term | grep -q ready"
+	D stop -t 10 t-term
+	run D inspect -f '{{.State.ExitCode}}' t-term
+	[ "$output" = 3 ]
+	run D logs t-term
+	[[ "$output" == *got-TERM* ]]
+	# PID 1 without a handler ignores SIGTERM: killed after 2 s.
+	D run -d "${L[@]}" --name t-kill9 $IMG sleep 300
+	local t0=$SECONDS
+	D stop -t 2 t-kill9
+	[ $((SECONDS - t0)) -ge 2 ]
+	run D inspect -f '{{.State.ExitCode}}' t-kill9
+	[ "$output" = 137 ]
+}
+
+@test "docker: kill (default SIGKILL and -s USR1)" {
+	D run -d "${L[@]}" --name t-sig $IMG sh -c 'trap "echo got-USR1" USR1; echo ready; while :; do sleep 0.2; done'
+	eng_wait 10 sh -c "'$ENG_DOCKER' -H unix://$ENG_TMP/docker.sock logs t-sig | grep -q ready"
+	D kill -s USR1 t-sig
+	eng_wait 10 sh -c "'$ENG_DOCKER' -H unix://$ENG_TMP/docker.sock logs t-sig | grep -q got-USR1"
+	run D inspect -f '{{.State.Running}}' t-sig
+	[ "$output" = true ]
+	D kill t-sig
+	eng_wait 10 sh -c "[ \"\$('$ENG_DOCKER' -H unix://$ENG_TMP/docker.sock inspect -f '{{.State.Running}}' t-sig)\" = false ]"
+	run D inspect -f '{{.State.ExitCode}}' t-sig
+	[ "$output" = 137 ]
+}
+
+@test "docker: pause / unpause freezes the cgroup" {
+	D run -d "${L[@]}" --name t-pause $IMG sleep 300
+	local id
+	id=$(D inspect -f '{{.Id}}' t-pause)
+	D pause t-pause
+	run D inspect -f '{{.State.Status}}' t-pause
+	[ "$output" = paused ]
+	[ "$(cat /sys/fs/cgroup/freezer/agbx-engine-docker/$id/freezer.state)" = FROZEN ]
+	D unpause t-pause
+	run D inspect -f '{{.State.Status}}' t-pause
+	[ "$output" = running ]
+	[ "$(cat /sys/fs/cgroup/freezer/agbx-engine-docker/$id/freezer.state)" = THAWED ]
+	run D exec t-pause echo alive
+	[ "$output" = alive ]
+}
+
+@test "docker: restart gives a new init process" {
+	D run -d "${L[@]}" --name t-restart $IMG sleep 300
+	local p1 p2
+	p1=$(D inspect -f '{{.State.Pid}}' t-restart)
+	D restart -t 1 t-restart
+	p2=$(D inspect -f '{{.State.Pid}}' t-restart)
+	[ "$p1" != "$p2" ]
+	run D inspect -f '{{.State.Running}}' t-restart
+	[ "$output" = true ]
+}
+
+@test "docker: logs keeps stdout and stderr" {
+	D run "${L[@]}" --name t-logs $IMG sh -c 'echo to-out; echo to-err >&2'
+	D logs t-logs >"$ENG_TMP/lo" 2>"$ENG_TMP/le"
+	[ "$(cat "$ENG_TMP/lo")" = to-out ]
+	[ "$(cat "$ENG_TMP/le")" = to-err ]
+}
+
+@test "docker: stats --no-stream and top" {
+	D run -d "${L[@]}" --name t-stats --memory 64m $IMG sleep 300
+	run D stats --no-stream --format '{{.Name}} {{.MemUsage}} {{.PIDs}}' t-stats
+	[ "$status" -eq 0 ]
+	[[ "$output" == "t-stats "*"64MiB 1" ]]
+	run D top t-stats
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"sleep 300"* ]]
+}
+
+@test "docker: bundle config.json and the runtime's own state" {
+	D run -d "${L[@]}" --name t-bundle -e AGBX_MARK=found $IMG sleep 300
+	local id cfg
+	id=$(D inspect -f '{{.Id}}' t-bundle)
+	cfg=$(find "$ENG_TMP/exec/containerd" -path "*/moby/$id/config.json" | head -n1)
+	[ -n "$cfg" ]
+	grep -q AGBX_MARK=found "$cfg"
+	# The shim runs the runtime with --root <exec-root>/runtime-<name>/moby.
+	run "$ENG_REAL_RUNTIME" --root "$ENG_TMP/exec/runtime-$ENG_RT_NAME/moby" state "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"status": "running"'* || "$output" == *'"status":"running"'* ]]
+	grep -q "'--root' '$ENG_TMP/exec/runtime-$ENG_RT_NAME/moby'" "$ENG_ARGV_LOG"
+}
+
+@test "docker: 20 containers run -d in parallel, all removed cleanly" {
+	local i pids=()
+	for i in $(seq 1 20); do
+		D run -d "${L[@]}" --name "t-par$i" $IMG sleep 300 >/dev/null &
+		pids+=($!)
+	done
+	local fails=0
+	for i in "${pids[@]}"; do wait "$i" || fails=$((fails + 1)); done
+	[ "$fails" -eq 0 ]
+	run D ps -q --filter label=agbx-test --filter status=running
+	[ "${#lines[@]}" -eq 20 ]
+	pids=()
+	for i in $(seq 1 20); do
+		D rm -f "t-par$i" >/dev/null &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || fails=$((fails + 1)); done
+	[ "$fails" -eq 0 ]
+	run D ps -aq --filter label=agbx-test
+	[ -z "$output" ]
+	run "$ENG_REAL_RUNTIME" --root "$ENG_TMP/exec/runtime-$ENG_RT_NAME/moby" list -q
+	[ -z "$output" ]
+	# No container cgroup left behind.
+	run find /sys/fs/cgroup/memory/agbx-engine-docker -mindepth 1 -type d
+	[ -z "$output" ]
+}
