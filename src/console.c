@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #endif
 #include "console.h"
+#include "utils.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -213,56 +214,12 @@ int sbx_console_recv_fd(int sock, int *fd, char **name, struct sbx_error *err)
   return 0;
 }
 
-/* connect() to a path too long for sun_path by going through
- * /proc/self/fd/N/<basename> of its directory. */
-static int connect_long(int sock, const char *path)
-{
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  const char *slash = strrchr(path, '/');
-  char *dir;
-  int dirfd, n, ret = -1, saved;
-
-  if (slash == NULL) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  dir = strndup(path, (size_t)(slash - path) + 1);
-  if (dir == NULL)
-    return -1;
-  dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  free(dir);
-  if (dirfd < 0)
-    return -1;
-  n = snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", dirfd, slash + 1);
-  if (n < 0 || (size_t)n >= sizeof(addr.sun_path))
-    errno = ENAMETOOLONG;
-  else
-    ret = connect(sock, (struct sockaddr *)&addr, sizeof(addr));
-  saved = errno;
-  close(dirfd);
-  errno = saved;
-  return ret;
-}
-
 int sbx_console_connect(const char *socket_path, struct sbx_error *err)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  int sock, r;
+  int sock = sbx_unix_connect(socket_path);
 
-  sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0)
-    return sbx_fail(err, errno, "console socket");
-  if (strlen(socket_path) < sizeof(addr.sun_path)) {
-    strcpy(addr.sun_path, socket_path);
-    r = connect(sock, (struct sockaddr *)&addr, sizeof(addr));
-  } else {
-    r = connect_long(sock, socket_path);
-  }
-  if (r < 0) {
-    sbx_fail(err, errno, "connect to console socket `%s`", socket_path);
-    close(sock);
-    return -1;
-  }
+    return sbx_fail(err, errno, "connect to console socket `%s`", socket_path);
   return sock;
 }
 

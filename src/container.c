@@ -300,13 +300,7 @@ static int save_state(struct create *c, unsigned long long start_time, struct sb
     return -1;
   if (sbx_state_save(c->ctx, &st, err) < 0)
     return -1;
-  if (c->opts->pid_file) {
-    char text[16];
-    int n = snprintf(text, sizeof text, "%d", c->pid);
-    /* Relative to the caller's directory, which create never leaves. */
-    if (sbx_write_file_atomic(c->opts->pid_file, text, n, 0644, err) < 0)
-      return sbx_wrap(err, "--pid-file");
-  }
+  return sbx_write_pid_file(c->opts->pid_file, c->pid, err);
   return 0;
 }
 

@@ -216,16 +216,6 @@ static int enter_container(void *data, unsigned long *flags, struct sbx_error *e
   return 0;
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct sbx_error *err)
-{
-  char text[16];
-  int n = snprintf(text, sizeof text, "%d", pid);
-
-  if (path && sbx_write_file_atomic(path, text, n, 0644, err) < 0)
-    return sbx_wrap(err, "--pid-file");
-  return 0;
-}
-
 static int start_process(struct exec_run *r, struct sbx_error *err)
 {
   cleanup_free char *warning = NULL, *state = NULL;
@@ -264,7 +254,7 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
    * (--ignore-paused) it would freeze before it could report ready. */
   if (r->st.cgroup_path && sbx_cgroup_enter(r->st.cgroup_path, r->pid, err) < 0)
     return -1;
-  if (write_pid_file(r->o->pid_file, r->pid, err) < 0)
+  if (sbx_write_pid_file(r->o->pid_file, r->pid, err) < 0)
     return -1;
   state = sbx_container_hook_state(r->st.id, r->st.pid, "running", r->st.bundle, r->config);
   if (state == NULL)

@@ -598,58 +598,18 @@ int sbx_seccomp_install(const struct sbx_seccomp_program *p, int *listener,
 
 /* ---- the listener and the agent ---- */
 
-/* connect() to a path too long for sun_path through /proc/self/fd/N/<base>
- * of its directory. */
-static int connect_long(int sock, const char *path)
-{
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  const char *slash = strrchr(path, '/');
-  cleanup_free char *dir = NULL;
-  cleanup_close int dirfd = -1;
-  int n;
-
-  if (slash == NULL) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  dir = strndup(path, (size_t)(slash - path) + 1);
-  if (dir == NULL)
-    return -1;
-  dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0)
-    return -1;
-  n = snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", dirfd, slash + 1);
-  if (n < 0 || (size_t)n >= sizeof(addr.sun_path)) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  return connect(sock, (struct sockaddr *)&addr, sizeof(addr));
-}
-
 int sbx_seccomp_listener_connect(const char *listener_path, struct sbx_error *err)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  cleanup_close int sock = -1;
-  int r;
+  int sock;
 
   if (listener_path == NULL || *listener_path == '\0')
     return sbx_invalid(err, SECCOMP_PATH ".listenerPath: empty");
-  sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sock = sbx_unix_connect(listener_path);
   if (sock < 0)
-    return sbx_fail(err, errno, SECCOMP_PATH ".listenerPath: socket");
-  do {
-    if (strlen(listener_path) < sizeof(addr.sun_path)) {
-      strcpy(addr.sun_path, listener_path);
-      r = connect(sock, (struct sockaddr *)&addr, sizeof(addr));
-    } else {
-      r = connect_long(sock, listener_path);
-    }
-  } while (r < 0 && errno == EINTR);
-  if (r < 0)
     return sbx_fail(err, errno,
                     SECCOMP_PATH ".listenerPath: connect to the seccomp agent at `%s`",
                     listener_path);
-  return steal_fd(&sock);
+  return sock;
 }
 
 /* A growing string buffer for the JSON document. */

@@ -19,30 +19,13 @@ struct sync_header {
   uint32_t len;
 };
 
-/* send(MSG_NOSIGNAL): a peer that died is an error, not our SIGPIPE. */
-static int send_all(int fd, const void *buf, size_t len)
-{
-  const char *p = buf;
-
-  while (len > 0) {
-    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return -1;
-    p += n;
-    len -= n;
-  }
-  return 0;
-}
-
 int sbx_sync_send(int fd, int type, int value, const void *data, size_t len)
 {
   struct sync_header h = { .type = type, .value = value, .len = (uint32_t)len };
 
-  if (send_all(fd, &h, sizeof h) < 0)
+  if (sbx_send_all(fd, &h, sizeof h) < 0)
     return -1;
-  return len ? send_all(fd, data, len) : 0;
+  return len ? sbx_send_all(fd, data, len) : 0;
 }
 
 int sbx_sync_send_error(int fd, const struct sbx_error *e)

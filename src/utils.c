@@ -13,7 +13,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 
 char *sbx_strdup_printf(const char *fmt, ...)
@@ -344,4 +346,82 @@ bool sbx_parse_size(const char *s, int64_t *out)
     return false;
   *out = (int64_t)n << shift;
   return true;
+}
+
+/* connect() to a path too long for sun_path through /proc/self/fd/N/NAME
+ * of its directory. */
+static int connect_long(int sock, const char *path)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  const char *slash = strrchr(path, '/');
+  cleanup_free char *dir = NULL;
+  cleanup_close int dirfd = -1;
+  int n;
+
+  if (slash == NULL) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  dir = strndup(path, (size_t)(slash - path) + 1);
+  if (dir == NULL)
+    return -1;
+  dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return -1;
+  n = snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", dirfd, slash + 1);
+  if (n < 0 || (size_t)n >= sizeof(addr.sun_path)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return connect(sock, (struct sockaddr *)&addr, sizeof(addr));
+}
+
+int sbx_unix_connect(const char *path)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), r, saved;
+
+  if (sock < 0)
+    return -1;
+  do {
+    if (strlen(path) < sizeof(addr.sun_path)) {
+      strcpy(addr.sun_path, path);
+      r = connect(sock, (struct sockaddr *)&addr, sizeof(addr));
+    } else {
+      r = connect_long(sock, path);
+    }
+  } while (r < 0 && errno == EINTR);
+  if (r == 0)
+    return sock;
+  saved = errno;
+  close(sock);
+  errno = saved;
+  return -1;
+}
+
+int sbx_send_all(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+
+  while (len > 0) {
+    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -1;
+    p += n;
+    len -= n;
+  }
+  return 0;
+}
+
+int sbx_write_pid_file(const char *path, pid_t pid, struct sbx_error *err)
+{
+  char text[16];
+  int n = snprintf(text, sizeof text, "%d", pid);
+
+  /* Relative to the caller's directory, which the runtime never leaves. */
+  if (path && sbx_write_file_atomic(path, text, n, 0644, err) < 0)
+    return sbx_wrap(err, "--pid-file");
+  return 0;
 }

@@ -37,6 +37,13 @@ int sbx_write_file_atomic(const char *path, const char *data, size_t len, mode_t
 /* Write a short string to an existing file (sysfs, procfs, cgroupfs). */
 int sbx_write_file(const char *path, const char *data, size_t len, struct sbx_error *err);
 int sbx_write_all(int fd, const void *buf, size_t len);
+/* send(MSG_NOSIGNAL) all of buf: a peer that died is an error, not SIGPIPE. */
+int sbx_send_all(int fd, const void *buf, size_t len);
+/* A connected SOCK_STREAM unix socket (CLOEXEC) to path, even one longer
+ * than sun_path; -1 with errno. */
+int sbx_unix_connect(const char *path);
+/* --pid-file: the pid, written atomically (a NULL path does nothing). */
+int sbx_write_pid_file(const char *path, pid_t pid, struct sbx_error *err);
 
 int sbx_mkdir_p(const char *path, mode_t mode, struct sbx_error *err);
 /* rm -rf of a directory that this runtime created (does not cross mounts). */

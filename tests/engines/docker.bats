@@ -107,7 +107,7 @@ L=(--label agbx-test=1)
 	[ "$status" -eq 42 ]
 	run D run --rm $IMG true
 	[ "$status" -eq 0 ]
-	run D run --rm $IMG /does-not-exist
+	run -127 D run --rm $IMG /does-not-exist
 	[ "$status" -eq 127 ]
 }
 
@@ -199,9 +199,10 @@ L=(--label agbx-test=1)
 	run D run --rm --pids-limit 16 $IMG sh -c "cat /sys/fs/cgroup/pids/pids.max; $ENG_FORK_BOMB"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = 16 ]
+	[[ "$output" != *all-forked* ]]
 	local n=${output##*procs=}
 	[ "$n" -le 16 ]
-	[ "$n" -ge 2 ]
+	[ "$n" -ge 8 ]
 }
 
 @test "docker: --cap-drop / --cap-add" {
@@ -252,10 +253,12 @@ L=(--label agbx-test=1)
 	[ -n "$ip" ]
 	eng_in_subnet "$ip" "$subnet"
 	eng_wait 10 D exec t-srv sh -c 'netstat -ltn | grep -q :8080'
-	run D run --rm $IMG sh -c "ip -4 -o addr show eth0; wget -T 5 -qO- http://$ip:8080/"
+	# (busybox-static's wget crashes in getaddrinfo; nc speaks HTTP/1.0)
+	run D run --rm $IMG sh -c "ip -4 -o addr show eth0; printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 5 $ip 8080"
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == *eth0* ]]
-	[ "${lines[1]}" = "hello from agbx-busybox" ]
+	[[ "$output" == *"200 OK"* ]]
+	[[ "$output" == *"hello from agbx-busybox"* ]]
 }
 
 @test "docker: stop sends SIGTERM, then SIGKILL after the timeout" {
@@ -339,11 +342,14 @@ L=(--label agbx-test=1)
 	cfg=$(find "$ENG_TMP/exec/containerd" -path "*/moby/$id/config.json" | head -n1)
 	[ -n "$cfg" ]
 	grep -q AGBX_MARK=found "$cfg"
-	# The shim runs the runtime with --root <exec-root>/runtime-<name>/moby.
-	run "$ENG_REAL_RUNTIME" --root "$ENG_TMP/exec/runtime-$ENG_RT_NAME/moby" state "$id"
+	# Ask the runtime itself, with the --root the shim gave it.
+	local root
+	root=$(eng_runtime_root_of "$id")
+	[ -n "$root" ]
+	run "$ENG_REAL_RUNTIME" --root "$root" state "$id"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"status": "running"'* || "$output" == *'"status":"running"'* ]]
-	grep -q "'--root' '$ENG_TMP/exec/runtime-$ENG_RT_NAME/moby'" "$ENG_ARGV_LOG"
+	[[ "$output" == *"moby/$id"* ]]
 }
 
 @test "docker: 20 containers run -d in parallel, all removed cleanly" {
@@ -366,9 +372,11 @@ L=(--label agbx-test=1)
 	[ "$fails" -eq 0 ]
 	run D ps -aq --filter label=agbx-test
 	[ -z "$output" ]
-	run "$ENG_REAL_RUNTIME" --root "$ENG_TMP/exec/runtime-$ENG_RT_NAME/moby" list -q
+	local root
+	root=$(grep -o "'--root' '[^']*'" "$ENG_ARGV_LOG" | head -n1 | cut -d"'" -f4)
+	run "$ENG_REAL_RUNTIME" --root "$root" list -q
 	[ -z "$output" ]
 	# No container cgroup left behind.
-	run find /sys/fs/cgroup/memory/agbx-engine-docker -mindepth 1 -type d
+	run sh -c 'find /sys/fs/cgroup/*/agbx-engine-docker -mindepth 1 -type d 2>/dev/null'
 	[ -z "$output" ]
 }

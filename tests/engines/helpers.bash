@@ -199,8 +199,10 @@ eng_rm_cgroups() {
 # After a failure: show what the runtime was asked to do and what it said.
 eng_dump_diagnostics() {
 	{
+		echo "---- last \$output (status ${status:-})"
+		printf '%s\n' "${output:-}" | tail -n 15
 		echo "---- last runtime invocations ($ENG_ARGV_LOG)"
-		tail -n 15 "$ENG_ARGV_LOG" 2>/dev/null
+		tail -n 4 "$ENG_ARGV_LOG" 2>/dev/null
 	} >&2
 }
 
@@ -214,8 +216,15 @@ eng_status_field() {
 # 64 MiB string in a command substitution, twice.
 ENG_MEMORY_BOMB='x=$(head -c 67108864 /dev/zero | tr "\0" a); y=$x$x; echo survived ${#y}'
 
-# Fork bomb, bounded: tries to start 64 sleepers, reports how many run.
-ENG_FORK_BOMB='i=0; while [ $i -lt 64 ]; do sleep 20 & i=$((i+1)); done 2>/dev/null; n=$(ls -d /proc/[0-9]* | wc -l); echo procs=$n; kill $(jobs -p) 2>/dev/null; exit 0'
+# Fork bomb, bounded: a subshell tries to start 64 sleepers (busybox sh
+# dies on a failed fork, hence the subshell); then, using builtins only
+# (no fork is possible at the limit), count the processes and kill them.
+ENG_FORK_BOMB='( i=0; while [ $i -lt 64 ]; do sleep 20 & i=$((i+1)); done; echo all-forked ) 2>/dev/null; set -- /proc/[0-9]*; echo procs=$#; for p in /proc/[0-9]*; do p=${p#/proc/}; [ "$p" = 1 ] || [ "$p" = $$ ] || kill "$p" 2>/dev/null; done; exit 0'
+
+# Finds the --root a runtime invocation used for a container id.
+eng_runtime_root_of() {
+	grep "'create'.*'$1'\$" "$ENG_ARGV_LOG" | head -n1 | sed -n "s/.*'--root' '\([^']*\)'.*/\1/p"
+}
 
 # Address inside a subnet?  eng_in_subnet 172.17.0.2 172.17.0.0/16
 eng_in_subnet() {

@@ -113,7 +113,7 @@ running_container() {
 	"$RECVTTY" --mode single --no-stdin "$SOCK" </dev/null >"$BATS_TEST_TMPDIR/tty.out" 2>&1 3>&- &
 	track_pid $!
 	wait_for 10 socket_exists "$SOCK"
-	run_bg sbx exec -t -d --console-socket "$SOCK" "$CID" sh -c 'tty; echo exec-tty-done'
+	run_bg sbx exec -t -d --console-socket "$SOCK" "$CID" sh -c 'tty; echo exec-tty-done; sleep 2'
 	[ "$status" -eq 0 ]
 	wait_for 10 grep -q exec-tty-done "$BATS_TEST_TMPDIR/tty.out"
 	grep -q '^/dev/pts/' "$BATS_TEST_TMPDIR/tty.out"
