@@ -40,6 +40,7 @@ static const struct {
   { "events", cli_events, "print a container's statistics and OOM events" },
   { "update", cli_update, "change a running container's resources" },
   { "spec", cli_spec, "write a default config.json" },
+  { "policy", cli_policy, "check, show and explain agent sandbox policies" },
   { "features", cli_features, "print the features this runtime implements" },
 };
 

@@ -57,7 +57,7 @@ void sbx_diags_free(struct sbx_diags *d);
 /* One compiled glob segment list (internal to policy_glob.c but public so
  * the struct can be embedded). */
 struct sbx_glob {
-  char **segs;          /* "**" for a recursive segment; others unescaped later */
+  char **segs;          /* "**" for a recursive segment; others as written (escapes kept) */
   size_t n_segs;
   bool anchored;        /* pattern began with '/' */
   unsigned literal;     /* segments without wildcards */
@@ -132,7 +132,7 @@ struct sbx_policy {
 
   /* Provenance, not part of the document (nor of the digest). */
   enum sbx_policy_source source;
-  char *source_detail;       /* file path or preset name the chain started from */
+  char *source_detail;       /* "preset NAME" or the file the chain started from */
   bool tightened;            /* agentsbx.policy.tighten was applied */
   char *extends;             /* parsed documents only: the parent's name */
   unsigned present;          /* parsed documents only: SBX_PK_* */
@@ -250,7 +250,9 @@ struct sbx_policy_decision {
  * pattern matches the path or one of its ancestors; the best is the highest
  * priority, then the most specific (more literal segments, then fewer
  * wildcards), then the most restrictive; none is filesystem.default.  A
- * proper ancestor decided `none` by a rule hides the whole subtree. */
+ * proper ancestor decided `none` by a rule hides the whole subtree (the
+ * root is never hidden).  A passthrough policy gives write, rule -1.
+ * Allocation failure fails closed (none). */
 enum sbx_perm sbx_policy_permission(const struct sbx_policy *p, const char *path,
                                     int *decided_by_rule);
 void sbx_policy_decide(const struct sbx_policy *p, const char *path,

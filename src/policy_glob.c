@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "policy_internal.h"
 #include "utils.h"
 
 #define STAR2 "**"
@@ -351,7 +352,6 @@ static int rule_cmp(const struct sbx_policy_rule *a, const struct sbx_policy_rul
   return 0;
 }
 
-int sbx_policy_rule_cmp(const struct sbx_policy_rule *a, const struct sbx_policy_rule *b);
 int sbx_policy_rule_cmp(const struct sbx_policy_rule *a, const struct sbx_policy_rule *b)
 {
   return rule_cmp(a, b);
@@ -477,64 +477,56 @@ static char *rule_label(const struct sbx_policy_rule *r)
                            r->origin_index, r->pattern);
 }
 
+char *sbx_glob_literal_prefix(const struct sbx_glob *g, size_t *count)
+{
+  size_t k = 0, len = 2;
+  char *out, *w;
+
+  while (g->anchored && k < g->n_segs) {
+    unsigned n = 0;
+    const char *why;
+    if (is_recursive(g->segs[k]) || !scan_segment(g->segs[k], &n, &why) || n)
+      break;
+    len += strlen(g->segs[k]) + 1;
+    k++;
+  }
+  *count = k;
+  out = w = malloc(len);
+  if (out == NULL)
+    return NULL;
+  if (k == 0)
+    *w++ = '/';
+  for (size_t i = 0; i < k; i++) {
+    *w++ = '/';
+    for (const char *q = g->segs[i]; *q; q++) {
+      if (*q == '\\' && q[1])
+        q++;
+      *w++ = *q;
+    }
+  }
+  *w = '\0';
+  return out;
+}
+
 void sbx_policy_lint(const struct sbx_policy *p, struct sbx_diags *warnings)
 {
   for (size_t i = 0; i < p->rules_len; i++) {
     const struct sbx_policy_rule *r = &p->rules[i];
     const struct sbx_glob *g = &r->glob;
     size_t k = 0;
-    bool reaches_prefix = true;
     struct sbx_policy_decision d;
     cleanup_free char *prefix = NULL;
 
     if (!g->anchored || r->permission == SBX_PERM_NONE)
       continue;
     /* The literal prefix: every path the rule covers lies at or under it. */
-    while (k < g->n_segs) {
-      unsigned w = 0;
-      const char *why;
-      if (is_recursive(g->segs[k]) || !scan_segment(g->segs[k], &w, &why) || w)
-        break;
-      k++;
-    }
-    if (k == 0)
+    prefix = sbx_glob_literal_prefix(g, &k);
+    if (prefix == NULL || k == 0)
       continue;
-    for (size_t j = k; j < g->n_segs; j++)
-      if (!is_recursive(g->segs[j]))
-        reaches_prefix = false;
-    {
-      /* Unescape the literal segments into a path. */
-      char **v = calloc(k, sizeof *v);
-      if (v == NULL)
-        continue;
-      for (size_t j = 0; j < k; j++) {
-        char *u = strdup(g->segs[j]), *w = u;
-        if (u)
-          for (const char *q = g->segs[j]; *q; q++) {
-            if (*q == '\\' && q[1])
-              q++;
-            *w++ = *q;
-          }
-        if (u)
-          *w = '\0';
-        v[j] = u;
-      }
-      bool ok = true;
-      for (size_t j = 0; j < k; j++)
-        ok = ok && v[j];
-      if (ok)
-        prefix = join(v, k);
-      for (size_t j = 0; j < k; j++)
-        free(v[j]);
-      free(v);
-      if (prefix == NULL)
-        continue;
-    }
     sbx_policy_decide(p, prefix, &d);
     /* Unreachable when the prefix itself is hidden by an ancestor, or is
      * decided `none` by a rule (this one lost there, or only covers paths
      * strictly below it), which hides everything under it. */
-    (void)reaches_prefix;
     if (d.hidden || (d.rule >= 0 && (size_t)d.rule != i && d.permission == SBX_PERM_NONE)) {
       cleanup_free char *a = rule_label(r);
       cleanup_free char *b = rule_label(&p->rules[d.rule]);

@@ -107,8 +107,10 @@ L=(--label agbx-test=1)
 	[ "$status" -eq 42 ]
 	run D run --rm $IMG true
 	[ "$status" -eq 0 ]
+	# The CLI maps runtime errors to 127 (not found) / 126 (not executable)
+	# by matching Go's lower-case errno text in the runtime's message.
 	run -127 D run --rm $IMG /does-not-exist
-	[ "$status" -eq 127 ]
+	run -126 D run --rm $IMG /etc/passwd
 }
 
 @test "docker: stdout and stderr are kept apart" {
@@ -133,6 +135,13 @@ L=(--label agbx-test=1)
 
 @test "docker: exec, exec -t, exec -i, exec exit status" {
 	D run -d "${L[@]}" --name t-exec $IMG sleep 300
+	# Repeated: a detached exec racing the runtime's exit shows up rarely.
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		run D exec t-exec echo "try$i"
+		[ "$status" -eq 0 ]
+		[ "$output" = "try$i" ]
+	done
 	run D exec t-exec sh -c 'echo hi; cat /proc/1/cmdline | tr "\0" " "'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = hi ]
@@ -342,11 +351,9 @@ L=(--label agbx-test=1)
 	cfg=$(find "$ENG_TMP/exec/containerd" -path "*/moby/$id/config.json" | head -n1)
 	[ -n "$cfg" ]
 	grep -q AGBX_MARK=found "$cfg"
-	# Ask the runtime itself, with the --root the shim gave it.
-	local root
-	root=$(eng_runtime_root_of "$id")
-	[ -n "$root" ]
-	run "$ENG_REAL_RUNTIME" --root "$root" state "$id"
+	# Ask the runtime itself, with the --root the engine gave it.
+	grep -q "'create'.*'$id'\$" "$ENG_ARGV_LOG"
+	run eng_runtime_for "$id" state "$id"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"status": "running"'* || "$output" == *'"status":"running"'* ]]
 	[[ "$output" == *"moby/$id"* ]]
@@ -363,6 +370,8 @@ L=(--label agbx-test=1)
 	[ "$fails" -eq 0 ]
 	run D ps -q --filter label=agbx-test --filter status=running
 	[ "${#lines[@]}" -eq 20 ]
+	local ids
+	ids=$(D ps -q --no-trunc --filter label=agbx-test)
 	pids=()
 	for i in $(seq 1 20); do
 		D rm -f "t-par$i" >/dev/null &
@@ -372,10 +381,12 @@ L=(--label agbx-test=1)
 	[ "$fails" -eq 0 ]
 	run D ps -aq --filter label=agbx-test
 	[ -z "$output" ]
-	local root
-	root=$(grep -o "'--root' '[^']*'" "$ENG_ARGV_LOG" | head -n1 | cut -d"'" -f4)
-	run "$ENG_REAL_RUNTIME" --root "$root" list -q
-	[ -z "$output" ]
+	# The runtime no longer knows any of them.
+	local id
+	for id in $ids; do
+		run eng_runtime_for "$id" state "$id"
+		[ "$status" -ne 0 ]
+	done
 	# No container cgroup left behind.
 	run sh -c 'find /sys/fs/cgroup/*/agbx-engine-docker -mindepth 1 -type d 2>/dev/null'
 	[ -z "$output" ]

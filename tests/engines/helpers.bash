@@ -221,9 +221,23 @@ ENG_MEMORY_BOMB='x=$(head -c 67108864 /dev/zero | tr "\0" a); y=$x$x; echo survi
 # (no fork is possible at the limit), count the processes and kill them.
 ENG_FORK_BOMB='( i=0; while [ $i -lt 64 ]; do sleep 20 & i=$((i+1)); done; echo all-forked ) 2>/dev/null; set -- /proc/[0-9]*; echo procs=$#; for p in /proc/[0-9]*; do p=${p#/proc/}; [ "$p" = 1 ] || [ "$p" = $$ ] || kill "$p" 2>/dev/null; done; exit 0'
 
-# Finds the --root a runtime invocation used for a container id.
+# Finds the --root a runtime invocation used for a container id (empty:
+# the engine let the runtime use its default root).
 eng_runtime_root_of() {
 	grep "'create'.*'$1'\$" "$ENG_ARGV_LOG" | head -n1 | sed -n "s/.*'--root' '\([^']*\)'.*/\1/p"
+}
+
+# Runs the real runtime with the --root the engine used for container $1:
+# eng_runtime_for ID state ID
+eng_runtime_for() {
+	local id=$1 root
+	shift
+	root=$(eng_runtime_root_of "$id")
+	if [ -n "$root" ]; then
+		"$ENG_REAL_RUNTIME" --root "$root" "$@"
+	else
+		"$ENG_REAL_RUNTIME" "$@"
+	fi
 }
 
 # Address inside a subnet?  eng_in_subnet 172.17.0.2 172.17.0.0/16

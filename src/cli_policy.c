@@ -1,0 +1,206 @@
+/* cli_policy.c: `agentsbx policy check|show|explain|presets`: argument
+ * parsing and printing over the policy library (policy.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "oci_spec.h"
+#include "policy.h"
+#include "utils.h"
+
+static const char usage_text[] =
+  "Usage: agentsbx policy check FILE...\n"
+  "       agentsbx policy show [--bundle BUNDLE] [--policy NAME|FILE] [--digest]\n"
+  "       agentsbx policy explain [--bundle BUNDLE] [--policy NAME|FILE] PATH...\n"
+  "       agentsbx policy presets\n"
+  "\n"
+  "  check    validate policy files: every error, then warnings (exit 1 on any error)\n"
+  "  show     the effective policy (sources, presets, extends, annotations) as JSON\n"
+  "  explain  each container path's permission and the rule that decided it\n"
+  "  presets  list the built-in policies\n"
+  "\n"
+  "AGENTSBX_CONFIG_DIR replaces " SBX_POLICY_CONFIG_DIR " (policy.json, policies/NAME.json).\n";
+
+static const char *config_dir(void)
+{
+  const char *d = getenv("AGENTSBX_CONFIG_DIR");
+  return d && *d ? d : SBX_POLICY_CONFIG_DIR;
+}
+
+static void print_diags(const char *prefix, const struct sbx_diags *d)
+{
+  for (size_t i = 0; i < d->len; i++)
+    fprintf(stderr, "%s%s\n", prefix, d->items[i]);
+}
+
+static int policy_check(struct cli_globals *g, int argc, char **argv)
+{
+  int status = 0;
+
+  if (argc < 2)
+    return cli_usage_error(g, "policy check", "requires a policy file");
+  for (int i = 1; i < argc; i++) {
+    struct sbx_diags errors = { 0 }, warnings = { 0 };
+    int r = sbx_policy_check_file(config_dir(), argv[i], &errors, &warnings);
+    print_diags("", &errors);
+    print_diags("warning: ", &warnings);
+    if (r < 0)
+      status = 1;
+    else
+      printf("%s: ok\n", argv[i]);
+    sbx_diags_free(&errors);
+    sbx_diags_free(&warnings);
+  }
+  return status;
+}
+
+/* The effective policy for show/explain: --policy (or the global one),
+ * the bundle's annotations, the config dir. */
+static int effective(struct cli_globals *g, const char *bundle, const char *flag,
+                     struct sbx_policy **out)
+{
+  cleanup_error struct sbx_error err = { 0 };
+  struct sbx_policy_request req = { .config_dir = config_dir(), .flag = flag ? flag : g->policy };
+  struct sbx_diags warnings = { 0 };
+  struct oci_config *cfg = NULL;
+  int r;
+
+  if (bundle) {
+    cleanup_free char *path = sbx_strdup_printf("%s/config.json", bundle);
+    char *msg = NULL;
+    if (path == NULL)
+      return sbx_fail(&err, ENOMEM, "policy"), cli_fail(g, &err), -1;
+    cfg = oci_config_parse_file(path, &msg);
+    if (cfg == NULL) {
+      sbx_fail_take(&err, 0, msg);
+      sbx_wrap(&err, "bundle %s", bundle);
+      return cli_fail(g, &err), -1;
+    }
+    sbx_policy_request_annotations(&req, cfg);
+  }
+  r = sbx_policy_resolve(&req, out, &warnings, &err);
+  oci_config_free(cfg);
+  print_diags("warning: ", &warnings);
+  sbx_diags_free(&warnings);
+  if (r < 0)
+    return cli_fail(g, &err), -1;
+  return 0;
+}
+
+enum { OPT_DIGEST = 256 };
+
+static int policy_show_explain(struct cli_globals *g, int argc, char **argv, bool explain)
+{
+  static const struct option opts[] = {
+    { "bundle", required_argument, NULL, 'b' },
+    { "policy", required_argument, NULL, 'p' },
+    { "digest", no_argument, NULL, OPT_DIGEST },
+    { "help", no_argument, NULL, 'h' },
+    { 0 },
+  };
+  const char *cmd = explain ? "policy explain" : "policy show";
+  cleanup_error struct sbx_error err = { 0 };
+  cleanup_policy struct sbx_policy *p = NULL;
+  const char *bundle = NULL, *flag = NULL;
+  bool digest = false;
+  int c;
+
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "b:p:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'b':
+      bundle = optarg;
+      break;
+    case 'p':
+      flag = optarg;
+      break;
+    case OPT_DIGEST:
+      if (explain)
+        return cli_usage_error(g, cmd, "unknown option --digest");
+      digest = true;
+      break;
+    case 'h':
+      fputs(usage_text, stdout);
+      return 0;
+    default:
+      return cli_usage_error(g, cmd, "bad option");
+    }
+  }
+  if (!explain && optind < argc)
+    return cli_usage_error(g, cmd, "unexpected argument `%s`", argv[optind]);
+  if (explain && optind >= argc)
+    return cli_usage_error(g, cmd, "requires at least one container path");
+  if (effective(g, bundle, flag, &p) < 0)
+    return 1;
+  if (!explain) {
+    cleanup_free char *text = digest ? sbx_policy_digest(p, &err) : sbx_policy_to_json(p, true, &err);
+    if (text == NULL)
+      return cli_fail(g, &err);
+    size_t n = strlen(text);
+    while (n && text[n - 1] == '\n')
+      text[--n] = '\0';
+    printf("%s\n", text);
+    return 0;
+  }
+  for (int i = optind; i < argc; i++) {
+    struct sbx_policy_decision d;
+    if (argv[i][0] != '/')
+      return cli_usage_error(g, cmd, "`%s` is not an absolute container path", argv[i]);
+    sbx_policy_decide(p, argv[i], &d);
+    printf("%s\t%s\t", argv[i], sbx_perm_name(d.permission));
+    if (p->passthrough) {
+      printf("policy `none`: no overlay\n");
+    } else if (d.rule < 0) {
+      printf("filesystem.default\n");
+    } else {
+      const struct sbx_policy_rule *r = &p->rules[d.rule];
+      if (d.hidden)
+        printf("hidden: %s is none by ", d.hidden_at);
+      printf("filesystem.rules[%zu] `%s` (priority %d) of %s\n", r->origin_index, r->pattern,
+             r->priority, r->origin ? r->origin : "the policy");
+    }
+    sbx_policy_decision_clear(&d);
+  }
+  return 0;
+}
+
+static int policy_presets(struct cli_globals *g, int argc, char **argv)
+{
+  const struct sbx_policy_preset *ps;
+  size_t n;
+
+  if (argc > 1)
+    return cli_usage_error(g, "policy presets", "unexpected argument `%s`", argv[1]);
+  ps = sbx_policy_presets(&n);
+  for (size_t i = 0; i < n; i++)
+    printf("%-12s %s%s\n", ps[i].name, ps[i].summary,
+           strcmp(ps[i].name, SBX_POLICY_DEFAULT) == 0 ? " [default]" : "");
+  return 0;
+}
+
+int cli_policy(struct cli_globals *g, int argc, char **argv)
+{
+  const char *sub = argc > 1 ? argv[1] : NULL;
+
+  if (sub == NULL)
+    return cli_usage_error(g, "policy", "requires a subcommand: check, show, explain or presets");
+  if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
+    fputs(usage_text, stdout);
+    return 0;
+  }
+  if (strcmp(sub, "check") == 0)
+    return policy_check(g, argc - 1, argv + 1);
+  if (strcmp(sub, "show") == 0)
+    return policy_show_explain(g, argc - 1, argv + 1, false);
+  if (strcmp(sub, "explain") == 0)
+    return policy_show_explain(g, argc - 1, argv + 1, true);
+  if (strcmp(sub, "presets") == 0)
+    return policy_presets(g, argc - 1, argv + 1);
+  return cli_usage_error(g, "policy", "unknown subcommand `%s`", sub);
+}

@@ -1,0 +1,799 @@
+/* policy_resolve.c: where the effective policy comes from (--policy, the
+ * agentsbx.policy annotation, CONFIG_DIR/policy.json, the default preset),
+ * `extends` chains (key by key, cycles, depth), the agentsbx.policy.tighten
+ * annotation (which may only tighten), and `policy check`.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "oci_spec.h"
+#include "policy.h"
+#include "policy_internal.h"
+#include "utils.h"
+
+static void diag_push(struct sbx_diags *d, char *msg)
+{
+  char **v;
+
+  if (d == NULL || msg == NULL) {
+    free(msg);
+    return;
+  }
+  v = realloc(d->items, (d->len + 1) * sizeof *v);
+  if (v == NULL) {
+    free(msg);
+    return;
+  }
+  d->items = v;
+  d->items[d->len++] = msg;
+}
+
+static const char *config_dir_of(const char *dir)
+{
+  return dir && *dir ? dir : SBX_POLICY_CONFIG_DIR;
+}
+
+/* --policy X names a FILE when it holds a '/' or ends in ".json". */
+static bool is_file_ref(const char *s)
+{
+  size_t n = strlen(s);
+  return strchr(s, '/') || (n > 5 && strcmp(s + n - 5, ".json") == 0);
+}
+
+/* ---- loading one document ---- */
+
+struct loaded {
+  struct sbx_policy *doc;
+  char *origin;        /* "preset NAME" or the file path */
+  char *default_name;  /* name when the document has none */
+};
+
+static void loaded_clear(struct loaded *l)
+{
+  sbx_policy_free(l->doc);
+  free(l->origin);
+  free(l->default_name);
+  memset(l, 0, sizeof *l);
+}
+
+static int load_file(const char *path, const char *default_name, struct loaded *out,
+                     struct sbx_diags *errors, struct sbx_error *err)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+
+  if (sbx_read_file(path, &text, &len, err) < 0)
+    return sbx_wrap(err, "policy file");
+  out->origin = strdup(path);
+  out->default_name = strdup(default_name);
+  if (out->origin == NULL || out->default_name == NULL)
+    return sbx_fail(err, ENOMEM, "load policy");
+  return sbx_policy_parse_internal(text, len, path, false, &out->doc, errors, err);
+}
+
+/* NAME: a preset, else CONFIG_DIR/policies/NAME.json. */
+static int load_name(const char *config_dir, const char *name, struct loaded *out,
+                     struct sbx_diags *errors, struct sbx_error *err)
+{
+  const struct sbx_policy_preset *pr = sbx_policy_preset_find(name);
+  cleanup_free char *path = NULL;
+  struct stat st;
+
+  if (pr) {
+    out->origin = sbx_strdup_printf("preset %s", name);
+    out->default_name = strdup(name);
+    if (out->origin == NULL || out->default_name == NULL)
+      return sbx_fail(err, ENOMEM, "load policy");
+    return sbx_policy_parse_internal(pr->json, strlen(pr->json), out->origin, true, &out->doc,
+                                     errors, err);
+  }
+  if (!sbx_policy_valid_name(name))
+    return sbx_invalid(err, "`%s` is not a policy name (letters, digits, '.', '-', '_')", name);
+  path = sbx_strdup_printf("%s/policies/%s.json", config_dir, name);
+  if (path == NULL)
+    return sbx_fail(err, ENOMEM, "load policy");
+  if (stat(path, &st) < 0 && errno == ENOENT)
+    return sbx_invalid(err, "unknown policy `%s`: not a preset, and there is no %s", name, path);
+  return load_file(path, name, out, errors, err);
+}
+
+/* ---- extends ---- */
+
+static bool strv_append(char ***v, size_t *n, char *const *add, size_t add_n)
+{
+  char **nv;
+
+  if (add_n == 0)
+    return true;
+  nv = realloc(*v, (*n + add_n + 1) * sizeof *nv);
+  if (nv == NULL)
+    return false;
+  *v = nv;
+  for (size_t i = 0; i < add_n; i++) {
+    if ((nv[*n] = strdup(add[i])) == NULL)
+      return false;
+    (*n)++;
+  }
+  return true;
+}
+
+static void strv_clear(char ***v, size_t *n)
+{
+  for (size_t i = 0; i < *n; i++)
+    free((*v)[i]);
+  free(*v);
+  *v = NULL;
+  *n = 0;
+}
+
+static bool strv_replace(char ***v, size_t *n, char *const *src, size_t src_n)
+{
+  strv_clear(v, n);
+  return strv_append(v, n, src, src_n);
+}
+
+static bool rules_append(struct sbx_policy *p, const struct sbx_policy_rule *add, size_t n)
+{
+  struct sbx_policy_rule *r;
+
+  if (n == 0)
+    return true;
+  r = realloc(p->rules, (p->rules_len + n) * sizeof *r);
+  if (r == NULL)
+    return false;
+  p->rules = r;
+  for (size_t i = 0; i < n; i++) {
+    if (!sbx_policy_rule_copy(&r[p->rules_len], &add[i])) {
+      free(r[p->rules_len].pattern);
+      free(r[p->rules_len].origin);
+      sbx_glob_free(&r[p->rules_len].glob);
+      return false;
+    }
+    p->rules_len++;
+  }
+  return true;
+}
+
+static bool env_set_merge(struct sbx_policy_env *e, char *const *names, char *const *values,
+                          size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    size_t j;
+    for (j = 0; j < e->set_len; j++)
+      if (strcmp(e->set_names[j], names[i]) == 0)
+        break;
+    if (j < e->set_len) {
+      char *v = strdup(values[i]);
+      if (v == NULL)
+        return false;
+      free(e->set_values[j]);
+      e->set_values[j] = v;
+      continue;
+    }
+    char **nn = realloc(e->set_names, (e->set_len + 1) * sizeof *nn);
+    if (nn == NULL)
+      return false;
+    e->set_names = nn;
+    char **nv = realloc(e->set_values, (e->set_len + 1) * sizeof *nv);
+    if (nv == NULL)
+      return false;
+    e->set_values = nv;
+    nn[e->set_len] = strdup(names[i]);
+    nv[e->set_len] = strdup(values[i]);
+    if (nn[e->set_len] == NULL || nv[e->set_len] == NULL) {
+      free(nn[e->set_len]);
+      free(nv[e->set_len]);
+      return false;
+    }
+    e->set_len++;
+  }
+  return true;
+}
+
+/* Copy into r what doc sets, key by key: rules and env.deny append, env.set
+ * merges, limits per key, everything else replaces. */
+static bool overlay(struct sbx_policy *r, const struct sbx_policy *d)
+{
+  unsigned k = d->present;
+  bool ok = true;
+
+  if (k & SBX_PK_ANNOTATIONS)
+    r->annotations = d->annotations;
+  if (k & SBX_PK_FS_DEFAULT)
+    r->fs_default = d->fs_default;
+  if (k & SBX_PK_FS_RULES)
+    ok = ok && rules_append(r, d->rules, d->rules_len);
+  if (k & SBX_PK_EXEC_ALLOW) {
+    r->exec_restricted = d->exec_restricted;
+    ok = ok && strv_replace(&r->exec_allow, &r->exec_allow_len, d->exec_allow, d->exec_allow_len);
+  }
+  if (k & SBX_PK_NET_MODE)
+    r->network = d->network;
+  if (k & SBX_PK_NET_ALLOW)
+    ok = ok && strv_replace(&r->network_allow, &r->network_allow_len, d->network_allow,
+                            d->network_allow_len);
+  if (k & SBX_PK_CAPS_ALLOW) {
+    r->caps_all = d->caps_all;
+    ok = ok && strv_replace(&r->caps_allow, &r->caps_allow_len, d->caps_allow, d->caps_allow_len);
+  }
+  if (k & SBX_PK_NNP)
+    r->no_new_privileges = d->no_new_privileges;
+  if (k & SBX_PK_SECCOMP)
+    r->seccomp = d->seccomp;
+  if (k & SBX_PK_ENV_INHERIT)
+    r->env.inherit = d->env.inherit;
+  if (k & SBX_PK_ENV_ALLOW)
+    ok = ok && strv_replace(&r->env.allow, &r->env.allow_len, d->env.allow, d->env.allow_len);
+  if (k & SBX_PK_ENV_DENY)
+    ok = ok && strv_append(&r->env.deny, &r->env.deny_len, d->env.deny, d->env.deny_len);
+  if (k & SBX_PK_ENV_SET)
+    ok = ok && env_set_merge(&r->env, d->env.set_names, d->env.set_values, d->env.set_len);
+  if (k & SBX_PK_LIM_MEMORY)
+    r->limits.memory = d->limits.memory;
+  if (k & SBX_PK_LIM_CPUS)
+    r->limits.cpus = d->limits.cpus;
+  if (k & SBX_PK_LIM_PIDS)
+    r->limits.pids = d->limits.pids;
+  if (k & SBX_PK_LIM_OPEN_FILES)
+    r->limits.open_files = d->limits.open_files;
+  if (k & SBX_PK_LIM_FILE_SIZE)
+    r->limits.file_size = d->limits.file_size;
+  if (k & SBX_PK_LIM_TIMEOUT)
+    r->limits.timeout = d->limits.timeout;
+  if (k & SBX_PK_LIM_LIFETIME)
+    r->limits.lifetime = d->limits.lifetime;
+  if (k & SBX_PK_AUDIT_PATH) {
+    free(r->audit_path);
+    r->audit_path = d->audit_path ? strdup(d->audit_path) : NULL;
+    ok = ok && (d->audit_path == NULL || r->audit_path != NULL);
+  }
+  return ok;
+}
+
+struct chain {
+  const char *config_dir;
+  const char *names[SBX_POLICY_MAX_EXTENDS + 2];
+  size_t depth;
+};
+
+static int resolve_loaded(struct chain *ch, struct loaded *l, struct sbx_policy **out,
+                          struct sbx_diags *errors, struct sbx_error *err);
+
+/* The effective policy of NAME with its chain. */
+static int resolve_name(struct chain *ch, const char *name, struct sbx_policy **out,
+                        struct sbx_diags *errors, struct sbx_error *err)
+{
+  struct loaded l = { 0 };
+  int r;
+
+  if (load_name(ch->config_dir, name, &l, errors, err) < 0) {
+    loaded_clear(&l);
+    return -1;
+  }
+  r = resolve_loaded(ch, &l, out, errors, err);
+  loaded_clear(&l);
+  return r;
+}
+
+static int resolve_loaded(struct chain *ch, struct loaded *l, struct sbx_policy **out,
+                          struct sbx_diags *errors, struct sbx_error *err)
+{
+  struct sbx_policy *doc = l->doc, *r = NULL;
+
+  *out = NULL;
+  if (doc->passthrough) {
+    if ((r = sbx_policy_dup(doc)) == NULL)
+      return sbx_fail(err, ENOMEM, "resolve policy");
+  } else if (doc->extends) {
+    const char *parent = doc->extends;
+    if (ch->depth >= SBX_POLICY_MAX_EXTENDS) {
+      sbx_invalid(err, "%s: extends: more than %d levels of extends", l->origin,
+                  SBX_POLICY_MAX_EXTENDS);
+      goto fail;
+    }
+    for (size_t i = 0; i < ch->depth; i++)
+      if (strcmp(ch->names[i], parent) == 0) {
+        char chain[512] = "";
+        for (size_t j = i; j < ch->depth; j++)
+          snprintf(chain + strlen(chain), sizeof chain - strlen(chain), "%s -> ", ch->names[j]);
+        sbx_invalid(err, "%s: extends: cycle %s%s", l->origin, chain, parent);
+        goto fail;
+      }
+    ch->names[ch->depth++] = parent;
+    int rc = resolve_name(ch, parent, &r, errors, err);
+    ch->depth--;
+    if (rc < 0) {
+      sbx_wrap(err, "%s: extends `%s`", l->origin, parent);
+      return -1;
+    }
+    if (r->passthrough) {
+      sbx_policy_free(r);
+      sbx_invalid(err, "%s: extends: the policy `none` applies no overlay and cannot be extended",
+                  l->origin);
+      goto fail;
+    }
+    if (!overlay(r, doc)) {
+      sbx_policy_free(r);
+      return sbx_fail(err, ENOMEM, "resolve policy");
+    }
+  } else {
+    if ((r = sbx_policy_new()) == NULL || !overlay(r, doc)) {
+      sbx_policy_free(r);
+      return sbx_fail(err, ENOMEM, "resolve policy");
+    }
+  }
+  free(r->name);
+  r->name = strdup(doc->name ? doc->name : l->default_name);
+  free(r->extends);
+  r->extends = NULL;
+  r->present = 0;
+  free(r->source_detail);
+  r->source_detail = strdup(l->origin);
+  if (r->name == NULL || r->source_detail == NULL) {
+    sbx_policy_free(r);
+    return sbx_fail(err, ENOMEM, "resolve policy");
+  }
+  *out = r;
+  return 0;
+fail:
+  if (errors)
+    diag_push(errors, strdup(err->msg ? err->msg : "error"));
+  return -1;
+}
+
+int sbx_policy_load(const char *config_dir, const char *ref, struct sbx_policy **out,
+                    struct sbx_error *err)
+{
+  struct chain ch = { .config_dir = config_dir_of(config_dir) };
+  struct loaded l = { 0 };
+  int r;
+
+  *out = NULL;
+  if (is_file_ref(ref)) {
+    if (load_file(ref, ref, &l, NULL, err) < 0) {
+      loaded_clear(&l);
+      return -1;
+    }
+    ch.names[ch.depth++] = ref;
+  } else {
+    if (load_name(ch.config_dir, ref, &l, NULL, err) < 0) {
+      loaded_clear(&l);
+      return -1;
+    }
+    ch.names[ch.depth++] = ref;
+  }
+  r = resolve_loaded(&ch, &l, out, NULL, err);
+  loaded_clear(&l);
+  return r;
+}
+
+/* ---- tighten ---- */
+
+struct tctx {
+  const char *origin;
+  struct sbx_diags *errs;
+  size_t count;
+};
+
+static void tfail(struct tctx *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tfail(struct tctx *t, const char *fmt, ...)
+{
+  char *msg = NULL;
+  va_list ap;
+
+  va_start(ap, fmt);
+  if (vasprintf(&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end(ap);
+  t->count++;
+  diag_push(t->errs, sbx_strdup_printf("%s: %s", t->origin, msg ? msg : "out of memory"));
+  free(msg);
+}
+
+static bool in_list(char *const *v, size_t n, const char *s)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(v[i], s) == 0)
+      return true;
+  return false;
+}
+
+static bool has_wildcard(const char *s)
+{
+  return strpbrk(s, "*?[\\") != NULL;
+}
+
+/* s is allowed by a list of globs: the same glob, or a literal it matches. */
+static bool glob_list_allows(char *const *v, size_t n, const char *s, bool paths)
+{
+  if (in_list(v, n, s))
+    return true;
+  if (has_wildcard(s))
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    if (paths) {
+      struct sbx_glob g;
+      const char *why;
+      if (sbx_glob_compile(v[i], &g, &why)) {
+        bool hit = sbx_glob_match(&g, s);
+        sbx_glob_free(&g);
+        if (hit)
+          return true;
+      }
+    } else if (sbx_glob_match_segment(v[i], s)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+static void fmt_size(char *buf, size_t n, int64_t v)
+{
+  static const char units[] = "KMG";
+  int u = -1;
+
+  if (v < 0) {
+    snprintf(buf, n, "unlimited");
+    return;
+  }
+  while (u < 2 && v > 0 && v % 1024 == 0) {
+    v /= 1024;
+    u++;
+  }
+  if (u >= 0)
+    snprintf(buf, n, "%" PRId64 "%c", v, units[u]);
+  else
+    snprintf(buf, n, "%" PRId64, v);
+}
+
+static void fmt_duration(char *buf, size_t n, int64_t v)
+{
+  if (v < 0)
+    snprintf(buf, n, "none");
+  else if (v % 3600 == 0)
+    snprintf(buf, n, "%" PRId64 "h", v / 3600);
+  else if (v % 60 == 0)
+    snprintf(buf, n, "%" PRId64 "m", v / 60);
+  else
+    snprintf(buf, n, "%" PRId64 "s", v);
+}
+
+static void fmt_count(char *buf, size_t n, int64_t v)
+{
+  if (v < 0)
+    snprintf(buf, n, "unlimited");
+  else
+    snprintf(buf, n, "%" PRId64, v);
+}
+
+/* Segment-wise: can paths under prefix a and under prefix b overlap? */
+static bool prefixes_overlap(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b);
+  size_t n = la < lb ? la : lb;
+
+  if (strcmp(a, "/") == 0 || strcmp(b, "/") == 0)
+    return true;
+  if (strncmp(a, b, n) != 0)
+    return false;
+  /* equal up to the shorter: the longer must continue with a '/' */
+  return la == lb || (la > lb ? a[n] == '/' : b[n] == '/');
+}
+
+/* A tighten rule t may only lower permissions: wherever it can win (beat
+ * the base's best candidate), its permission must not exceed that
+ * candidate's, nor filesystem.default where no base rule may apply. */
+static void check_fs_rule(struct tctx *t, const struct sbx_policy *base,
+                          const struct sbx_policy_rule *tr, size_t idx)
+{
+  size_t k;
+  cleanup_free char *region = sbx_glob_literal_prefix(&tr->glob, &k);
+  bool default_reachable = true;
+
+  if (region == NULL)
+    return;
+  for (size_t i = 0; i < base->rules_len; i++)
+    if (sbx_glob_covers(&base->rules[i].glob, region))
+      default_reachable = false;
+  if (default_reachable && tr->permission > base->fs_default)
+    tfail(t, "filesystem.rules[%zu]: `%s` (%s) is above the base policy's filesystem.default (%s)",
+          idx, tr->pattern, sbx_perm_name(tr->permission), sbx_perm_name(base->fs_default));
+  for (size_t i = 0; i < base->rules_len; i++) {
+    const struct sbx_policy_rule *br = &base->rules[i];
+    size_t bk;
+    cleanup_free char *bregion = NULL;
+
+    if (tr->permission <= br->permission || sbx_policy_rule_cmp(tr, br) <= 0)
+      continue;
+    bregion = sbx_glob_literal_prefix(&br->glob, &bk);
+    if (bregion == NULL || !prefixes_overlap(region, bregion))
+      continue;
+    tfail(t, "filesystem.rules[%zu]: `%s` (%s, priority %d) would override `%s` (%s, priority %d) of %s",
+          idx, tr->pattern, sbx_perm_name(tr->permission), tr->priority, br->pattern,
+          sbx_perm_name(br->permission), br->priority, br->origin ? br->origin : "the base policy");
+  }
+}
+
+static bool apply_tighten(struct tctx *t, const struct sbx_policy *base,
+                          const struct sbx_policy *d, struct sbx_policy *r)
+{
+  unsigned k = d->present;
+  char a[64], b[64];
+
+  if (k & SBX_PK_EXTENDS)
+    tfail(t, "extends: not allowed in a tighten document");
+  if (k & SBX_PK_NAME)
+    tfail(t, "name: not allowed in a tighten document");
+  if (k & SBX_PK_ANNOTATIONS)
+    tfail(t, "annotations: not allowed in a tighten document");
+
+  if ((k & SBX_PK_FS_DEFAULT) && d->fs_default > base->fs_default)
+    tfail(t, "filesystem.default: %s is above the base policy's %s", sbx_perm_name(d->fs_default),
+          sbx_perm_name(base->fs_default));
+  if (k & SBX_PK_FS_RULES)
+    for (size_t i = 0; i < d->rules_len; i++)
+      check_fs_rule(t, base, &d->rules[i], d->rules[i].origin_index);
+
+  if (k & SBX_PK_EXEC_ALLOW) {
+    if (!d->exec_restricted && base->exec_restricted)
+      tfail(t, "exec.allow: null would lift the base policy's allowlist");
+    else if (base->exec_restricted)
+      for (size_t i = 0; i < d->exec_allow_len; i++)
+        if (!glob_list_allows(base->exec_allow, base->exec_allow_len, d->exec_allow[i], true))
+          tfail(t, "exec.allow: %s is not allowed by the base policy", d->exec_allow[i]);
+  }
+
+  if ((k & SBX_PK_NET_MODE) && d->network > base->network)
+    tfail(t, "network.mode: %s is looser than the base policy's %s", sbx_net_mode_name(d->network),
+          sbx_net_mode_name(base->network));
+  if ((k & SBX_PK_NET_ALLOW) && base->network == SBX_NET_ALLOWLIST)
+    for (size_t i = 0; i < d->network_allow_len; i++)
+      if (!in_list(base->network_allow, base->network_allow_len, d->network_allow[i]))
+        tfail(t, "network.allow: %s is not allowed by the base policy", d->network_allow[i]);
+
+  if ((k & SBX_PK_CAPS_ALLOW) && !base->caps_all) {
+    if (d->caps_all)
+      tfail(t, "capabilities.allow: ALL is not allowed by the base policy");
+    for (size_t i = 0; i < d->caps_allow_len; i++)
+      if (!in_list(base->caps_allow, base->caps_allow_len, d->caps_allow[i]))
+        tfail(t, "capabilities.allow: %s is not allowed by the base policy", d->caps_allow[i]);
+  }
+
+  if ((k & SBX_PK_NNP) && !d->no_new_privileges && base->no_new_privileges)
+    tfail(t, "noNewPrivileges: false would lift the base policy's true");
+  if ((k & SBX_PK_SECCOMP) && d->seccomp < base->seccomp)
+    tfail(t, "seccomp: %s is weaker than the base policy's %s", sbx_seccomp_mode_name(d->seccomp),
+          sbx_seccomp_mode_name(base->seccomp));
+
+  if ((k & SBX_PK_ENV_INHERIT) && d->env.inherit == SBX_ENV_INHERIT_ALL &&
+      base->env.inherit == SBX_ENV_INHERIT_NONE)
+    tfail(t, "env.inherit: all is looser than the base policy's none");
+  if ((k & SBX_PK_ENV_ALLOW) && base->env.inherit == SBX_ENV_INHERIT_NONE)
+    for (size_t i = 0; i < d->env.allow_len; i++)
+      if (!glob_list_allows(base->env.allow, base->env.allow_len, d->env.allow[i], false))
+        tfail(t, "env.allow: %s is not allowed by the base policy", d->env.allow[i]);
+  if (k & SBX_PK_ENV_SET)
+    for (size_t i = 0; i < d->env.set_len; i++)
+      if (sbx_policy_env_denied(base, d->env.set_names[i]))
+        tfail(t, "env.set.%s: the base policy denies %s", d->env.set_names[i],
+              d->env.set_names[i]);
+
+#define LIMIT(bit, key, field, fmt)                                                       \
+  if ((k & (bit)) && base->limits.field >= 0 &&                                           \
+      (d->limits.field < 0 || d->limits.field > base->limits.field)) {                    \
+    fmt(a, sizeof a, d->limits.field);                                                    \
+    fmt(b, sizeof b, base->limits.field);                                                 \
+    tfail(t, "limits." key ": %s is above the base policy's %s", a, b);                   \
+  }
+  LIMIT(SBX_PK_LIM_MEMORY, "memory", memory, fmt_size)
+  LIMIT(SBX_PK_LIM_PIDS, "pids", pids, fmt_count)
+  LIMIT(SBX_PK_LIM_OPEN_FILES, "openFiles", open_files, fmt_count)
+  LIMIT(SBX_PK_LIM_FILE_SIZE, "fileSize", file_size, fmt_size)
+  LIMIT(SBX_PK_LIM_TIMEOUT, "timeout", timeout, fmt_duration)
+  LIMIT(SBX_PK_LIM_LIFETIME, "lifetime", lifetime, fmt_duration)
+#undef LIMIT
+  if ((k & SBX_PK_LIM_CPUS) && base->limits.cpus >= 0 &&
+      (d->limits.cpus < 0 || d->limits.cpus > base->limits.cpus)) {
+    if (d->limits.cpus < 0)
+      snprintf(a, sizeof a, "unlimited");
+    else
+      snprintf(a, sizeof a, "%g", d->limits.cpus);
+    tfail(t, "limits.cpus: %s is above the base policy's %g", a, base->limits.cpus);
+  }
+
+  if ((k & SBX_PK_AUDIT_PATH) &&
+      !(d->audit_path && base->audit_path && strcmp(d->audit_path, base->audit_path) == 0) &&
+      !(d->audit_path == NULL && base->audit_path == NULL))
+    tfail(t, "audit.path: cannot be changed by a tighten document");
+
+  if (t->count)
+    return true;
+  /* Everything checked: the result is base with d laid over it, except
+   * that env.allow only applies where it is kept and NNP only goes up. */
+  struct sbx_policy copy = *d;
+  copy.present &= ~(unsigned)(SBX_PK_NAME | SBX_PK_ANNOTATIONS | SBX_PK_EXTENDS);
+  if (!overlay(r, &copy))
+    return false;
+  r->no_new_privileges = base->no_new_privileges || d->no_new_privileges;
+  for (size_t i = r->rules_len - ((k & SBX_PK_FS_RULES) ? d->rules_len : 0); i < r->rules_len; i++) {
+    free(r->rules[i].origin);
+    r->rules[i].origin = strdup(t->origin);
+  }
+  r->tightened = true;
+  return true;
+}
+
+int sbx_policy_tighten(const struct sbx_policy *base, const char *json, const char *origin,
+                       struct sbx_policy **out, struct sbx_diags *errors, struct sbx_error *err)
+{
+  struct sbx_diags local = { 0 };
+  struct tctx t = { .origin = origin, .errs = errors ? errors : &local };
+  size_t first = t.errs->len;
+  cleanup_policy struct sbx_policy *d = NULL;
+  struct sbx_policy *r = NULL;
+
+  *out = NULL;
+  if (base->passthrough)
+    return sbx_invalid(err, "%s: the policy `%s` applies no overlay and cannot be tightened",
+                       origin, base->name ? base->name : "none");
+  if (sbx_policy_parse(json, strlen(json), origin, &d, t.errs, err) < 0) {
+    sbx_diags_free(&local);
+    return -1;
+  }
+  if ((r = sbx_policy_dup(base)) == NULL) {
+    sbx_diags_free(&local);
+    return sbx_fail(err, ENOMEM, "tighten policy");
+  }
+  if (!apply_tighten(&t, base, d, r)) {
+    sbx_policy_free(r);
+    sbx_diags_free(&local);
+    return sbx_fail(err, ENOMEM, "tighten policy");
+  }
+  if (t.count) {
+    size_t more = t.count - 1;
+    if (more)
+      sbx_invalid(err, "%s (and %zu more error%s)", t.errs->items[first], more, more > 1 ? "s" : "");
+    else
+      sbx_invalid(err, "%s", t.errs->items[first]);
+    sbx_policy_free(r);
+    sbx_diags_free(&local);
+    return -1;
+  }
+  sbx_diags_free(&local);
+  *out = r;
+  return 0;
+}
+
+/* ---- sources and precedence ---- */
+
+void sbx_policy_request_annotations(struct sbx_policy_request *req, const struct oci_config *cfg)
+{
+  req->annotation_policy = NULL;
+  req->annotation_tighten = NULL;
+  if (cfg == NULL)
+    return;
+  for (size_t i = 0; i < cfg->annotations_len; i++) {
+    if (strcmp(cfg->annotations[i].key, SBX_POLICY_ANNOTATION) == 0)
+      req->annotation_policy = cfg->annotations[i].value;
+    else if (strcmp(cfg->annotations[i].key, SBX_POLICY_TIGHTEN_ANNOTATION) == 0)
+      req->annotation_tighten = cfg->annotations[i].value;
+  }
+}
+
+static int refuse_unsupported(const struct sbx_policy *p, struct sbx_error *err)
+{
+  if (!p->passthrough && p->network == SBX_NET_ALLOWLIST)
+    return sbx_invalid(err,
+                       "policy `%s`: network.mode: `allowlist` is not supported yet "
+                       "(refused rather than leaving the network unrestricted)",
+                       p->name ? p->name : "?");
+  return 0;
+}
+
+int sbx_policy_resolve(const struct sbx_policy_request *req, struct sbx_policy **out,
+                       struct sbx_diags *warnings, struct sbx_error *err)
+{
+  const char *dir = config_dir_of(req->config_dir);
+  const char *ann_policy = req->annotation_policy, *ann_tighten = req->annotation_tighten;
+  cleanup_free char *system_path = sbx_strdup_printf("%s/policy.json", dir);
+  cleanup_policy struct sbx_policy *base = NULL;
+  enum sbx_policy_source source;
+  struct stat st;
+
+  *out = NULL;
+  if (system_path == NULL)
+    return sbx_fail(err, ENOMEM, "resolve policy");
+  if (req->flag) {
+    if (sbx_policy_load(dir, req->flag, &base, err) < 0)
+      return sbx_wrap(err, "--policy %s", req->flag);
+    source = SBX_POLICY_FROM_FLAG;
+  } else {
+    bool has_system = stat(system_path, &st) == 0;
+    if (has_system) {
+      if (sbx_policy_load(dir, system_path, &base, err) < 0)
+        return -1;
+      source = SBX_POLICY_FROM_SYSTEM;
+    }
+    if (ann_policy && (base == NULL || base->annotations)) {
+      sbx_policy_free(base);
+      base = NULL;
+      if (!sbx_policy_valid_name(ann_policy))
+        return sbx_invalid(err, "annotation %s: `%s` is not a policy name", SBX_POLICY_ANNOTATION,
+                           ann_policy);
+      if (sbx_policy_load(dir, ann_policy, &base, err) < 0)
+        return sbx_wrap(err, "annotation %s", SBX_POLICY_ANNOTATION);
+      source = SBX_POLICY_FROM_ANNOTATION;
+      ann_policy = NULL;
+    } else if (base == NULL) {
+      if (sbx_policy_load(dir, SBX_POLICY_DEFAULT, &base, err) < 0)
+        return -1;
+      source = SBX_POLICY_FROM_DEFAULT;
+    }
+  }
+  if (!base->annotations) {
+    if (ann_policy)
+      diag_push(warnings, sbx_strdup_printf("annotation %s ignored: policy `%s` sets \"annotations\": false",
+                                            SBX_POLICY_ANNOTATION, base->name));
+    if (ann_tighten)
+      diag_push(warnings, sbx_strdup_printf("annotation %s ignored: policy `%s` sets \"annotations\": false",
+                                            SBX_POLICY_TIGHTEN_ANNOTATION, base->name));
+    ann_tighten = NULL;
+  } else if (ann_policy && source == SBX_POLICY_FROM_FLAG) {
+    /* --policy outranks the annotation. */
+    diag_push(warnings, sbx_strdup_printf("annotation %s=%s ignored: --policy %s takes precedence",
+                                          SBX_POLICY_ANNOTATION, ann_policy, req->flag));
+  }
+  base->source = source;
+  if (ann_tighten) {
+    struct sbx_policy *t = NULL;
+    if (sbx_policy_tighten(base, ann_tighten, SBX_POLICY_TIGHTEN_ANNOTATION, &t, NULL, err) < 0)
+      return -1;
+    sbx_policy_free(base);
+    base = t;
+  }
+  if (refuse_unsupported(base, err) < 0)
+    return -1;
+  *out = steal_pointer(&base);
+  return 0;
+}
+
+/* ---- policy check ---- */
+
+int sbx_policy_check_file(const char *config_dir, const char *path, struct sbx_diags *errors,
+                          struct sbx_diags *warnings)
+{
+  struct chain ch = { .config_dir = config_dir_of(config_dir) };
+  cleanup_error struct sbx_error err = { 0 };
+  cleanup_policy struct sbx_policy *eff = NULL;
+  struct loaded l = { 0 };
+  size_t before = errors->len;
+
+  if (load_file(path, path, &l, errors, &err) < 0) {
+    if (errors->len == before)
+      diag_push(errors, strdup(err.msg ? err.msg : "error"));
+    loaded_clear(&l);
+    return -1;
+  }
+  ch.names[ch.depth++] = path;
+  if (resolve_loaded(&ch, &l, &eff, NULL, &err) < 0) {
+    diag_push(errors, strdup(err.msg ? err.msg : "error"));
+    loaded_clear(&l);
+    return -1;
+  }
+  loaded_clear(&l);
+  if (refuse_unsupported(eff, &err) < 0) {
+    diag_push(errors, sbx_strdup_printf("%s: network.mode: `allowlist` is not supported yet", path));
+    return -1;
+  }
+  if (warnings)
+    sbx_policy_lint(eff, warnings);
+  return errors->len > before ? -1 : 0;
+}
