@@ -403,3 +403,28 @@ int sbx_cgroup_kill_all(const char *path, bool systemd, int sig, struct sbx_erro
   free(pids);
   return 0;
 }
+
+static unsigned long long read_number(const char *fmt, const char *path, const char *key)
+{
+  cleanup_free char *file = sbx_strdup_printf(fmt, path);
+  cleanup_free char *text = NULL;
+  const char *p;
+
+  if (file == NULL || sbx_read_file(file, &text, NULL, NULL) < 0)
+    return 0;
+  if (key == NULL)
+    return strtoull(text, NULL, 10);
+  p = strstr(text, key);
+  return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+void sbx_cgroup_usage(const char *path, unsigned long long *cpu_ns, unsigned long long *peak)
+{
+  if (sbx_cgroup_mode() == SBX_CGROUP_V2) {
+    *cpu_ns = read_number(CGROUP_ROOT "%s/cpu.stat", path, "usage_usec ") * 1000;
+    *peak = read_number(CGROUP_ROOT "%s/memory.peak", path, NULL);
+  } else {
+    *cpu_ns = read_number(CGROUP_ROOT "/cpuacct%s/cpuacct.usage", path, NULL);
+    *peak = read_number(CGROUP_ROOT "/memory%s/memory.max_usage_in_bytes", path, NULL);
+  }
+}

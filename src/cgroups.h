@@ -47,6 +47,9 @@ int sbx_cgroup_remove_path(const char *path, bool systemd, struct sbx_error *err
 bool sbx_cgroup_is_frozen(const char *path, bool systemd);
 int sbx_cgroup_freeze(const char *path, bool systemd, struct sbx_error *err);
 int sbx_cgroup_thaw(const char *path, bool systemd, struct sbx_error *err);
+/* CPU time (ns) and peak memory (bytes) used by the cgroup so far; 0 when
+ * the host does not account them. */
+void sbx_cgroup_usage(const char *path, unsigned long long *cpu_ns, unsigned long long *peak);
 /* The processes of the cgroup (from the pids or unified hierarchy). */
 int sbx_cgroup_pids(const char *path, pid_t **pids, size_t *n, struct sbx_error *err);
 int sbx_cgroup_kill_all(const char *path, bool systemd, int sig, struct sbx_error *err);

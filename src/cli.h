@@ -13,7 +13,6 @@ struct cli_globals {
   const char *log_path;
   bool log_json;
   int log_fd;                 /* -1: stderr only */
-  const char *policy;         /* --policy NAME|FILE */
 };
 
 typedef int (*cli_command_fn)(struct cli_globals *g, int argc, char **argv);

@@ -66,7 +66,7 @@ static int effective(struct cli_globals *g, const char *bundle, const char *flag
                      struct sbx_policy **out)
 {
   cleanup_error struct sbx_error err = { 0 };
-  struct sbx_policy_request req = { .config_dir = config_dir(), .flag = flag ? flag : g->policy };
+  struct sbx_policy_request req = { .config_dir = config_dir(), .flag = flag ? flag : g->ctx.policy };
   struct sbx_diags warnings = { 0 };
   struct oci_config *cfg = NULL;
   int r;

@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
@@ -33,6 +34,10 @@
 #include "console.h"
 #include "hooks.h"
 #include "init.h"
+#include "audit.h"
+#include "monitor.h"
+#include "policy_apply.h"
+#include "policy_seccomp.h"
 #include "seccomp_filter.h"
 #include "namespaces.h"
 #include "process.h"
@@ -63,6 +68,9 @@ struct create {
   char *cgroup_path;
   struct sbx_caps caps;
   struct sbx_seccomp_program seccomp;
+  struct sbx_policy_effects policy;
+  struct sbx_policy *policy_doc;
+  struct sbx_seccomp_program policy_seccomp;
 };
 
 static void create_release(struct create *c)
@@ -80,6 +88,9 @@ static void create_release(struct create *c)
     close(c->console_fd);
   sbx_cgroup_free(c->cgroup);
   sbx_seccomp_program_release(&c->seccomp);
+  sbx_seccomp_program_release(&c->policy_seccomp);
+  sbx_policy_effects_release(&c->policy);
+  sbx_policy_free(c->policy_doc);
 }
 
 /* Undo a failed create: the process, its cgroup, the state directory. */
@@ -91,6 +102,8 @@ static void create_rollback(struct create *c)
   }
   if (c->cgroup)
     sbx_cgroup_destroy(c->cgroup, NULL);
+  if (c->state_dir_made)
+    sbx_monitor_stop(c->ctx, c->id);
   if (c->state_dir_made)
     sbx_state_remove_dir(c->ctx, c->id, NULL);
 }
@@ -131,6 +144,30 @@ static int load_config(struct create *c, struct sbx_error *err)
     return sbx_wrap(err, "%s", path);
   }
   sbx_log(c->ctx, SBX_LOG_DEBUG, "container %s: config `%s` loaded", c->id, path);
+  return 0;
+}
+
+/* The policy's overlay: the config that runs (and that state keeps, for
+ * exec) is the overlaid one. */
+static int apply_policy(struct create *c, struct sbx_error *err)
+{
+  char *msg = NULL;
+
+  if (sbx_policy_for_container(c->ctx, c->config, &c->policy_doc, err) < 0 ||
+      sbx_policy_apply(c->policy_doc, c->config, &c->policy, err) < 0)
+    return -1;
+  if (!c->policy.active)
+    return 0;
+  if (sbx_policy_seccomp_compile((enum sbx_policy_seccomp)c->policy.seccomp, &c->policy_seccomp,
+                                 err) < 0)
+    return -1;
+  free(c->config_text);
+  c->config_text = oci_config_write(c->config, false, &msg);
+  if (c->config_text == NULL)
+    return sbx_fail_take(err, EINVAL, msg);
+  c->config_len = strlen(c->config_text);
+  sbx_log(c->ctx, SBX_LOG_DEBUG, "container %s: policy %s (%s)", c->id, c->policy.name,
+          c->policy.digest);
   return 0;
 }
 
@@ -220,6 +257,7 @@ static void init_args(struct create *c, struct sbx_init_args *a, unsigned long f
     .in_userns = oci_linux_namespace(c->config->linux_, "user") != NULL,
     .new_cgroupns = (sbx_ns_new_flags(c->config->linux_) & CLONE_NEWCGROUP) != 0,
     .cgroup_path = c->cgroup_path, .mntns_fd = -1, .seccomp = c->seccomp,
+    .policy_seccomp = c->policy_seccomp, .isolate_network = c->policy.isolate_network,
   };
 }
 
@@ -293,15 +331,51 @@ static int save_state(struct create *c, unsigned long long start_time, struct sb
     .id = (char *)c->id, .pid = c->pid, .start_time = start_time, .bundle = c->bundle,
     .rootfs = c->rootfs, .created = created, .owner = "",
     .cgroup_path = c->cgroup ? (char *)sbx_cgroup_path(c->cgroup) : NULL,
-    .systemd_cgroup = c->ctx->systemd_cgroup,
+    .systemd_cgroup = c->ctx->systemd_cgroup, .policy = c->policy.active ? c->policy.name : NULL,
+    .audit_path = c->policy.audit_path, .policy_seccomp = c->policy.seccomp,
   };
 
   if (sbx_write_file_atomic(config_copy, c->config_text, c->config_len, 0600, err) < 0)
     return -1;
+  if (c->policy.active) {
+    cleanup_free char *saved = sbx_state_file(c->ctx, c->id, "policy.json");
+    if (saved == NULL || sbx_policy_save(c->policy_doc, saved, err) < 0)
+      return -1;
+  }
   if (sbx_state_save(c->ctx, &st, err) < 0)
     return -1;
   return sbx_write_pid_file(c->opts->pid_file, c->pid, err);
   return 0;
+}
+
+/* The policy's timeout and lifetime: a watcher that outlives create. */
+static int watch_limits(struct create *c, unsigned long long start_time, struct sbx_error *err)
+{
+  struct sbx_monitor_spec m = {
+    .id = c->id, .init_pid = c->pid, .init_start_time = start_time,
+    .cgroup_path = c->cgroup_path, .timeout_s = c->policy.timeout_s,
+    .lifetime_s = c->policy.lifetime_s,
+    .audit = { .path = c->policy.audit_path, .container_id = c->id, .policy = c->policy.name },
+  };
+
+  if (!c->policy.active)
+    return 0;
+  return sbx_monitor_spawn(c->ctx, &m, err);
+}
+
+static void audit_created(struct create *c)
+{
+  struct sbx_audit_target t = { .path = c->policy.audit_path, .container_id = c->id,
+                                .policy = c->policy.name };
+  struct sbx_audit_field fields[] = {
+    { "digest", SBX_AUDIT_STRING, .string = c->policy.digest },
+    { "bundle", SBX_AUDIT_STRING, .string = c->bundle },
+    { "pid", SBX_AUDIT_INT, .integer = c->pid },
+  };
+  cleanup_error struct sbx_error err = { 0 };
+
+  if (c->policy.active && sbx_audit(&t, "container_created", fields, 3, &err) < 0)
+    sbx_log(c->ctx, SBX_LOG_WARNING, "audit: %s", err.msg);
 }
 
 /* The parent's half of the sync protocol, from clone to "created". */
@@ -341,8 +415,9 @@ static int drive_init(struct create *c, struct sbx_error *err)
   if (sbx_sync_expect(c->sync, SYNC_READY, NULL, NULL, err) < 0)
     return -1;
   sbx_log(c->ctx, SBX_LOG_DEBUG, "container %s: rootfs ready, waiting for start", c->id);
-  if (save_state(c, start_time, err) < 0)
+  if (save_state(c, start_time, err) < 0 || watch_limits(c, start_time, err) < 0)
     return -1;
+  audit_created(c);
   free(state_json);
   state_json = sbx_container_hook_state(c->id, c->pid, "created", c->bundle, cfg);
   if (state_json == NULL)
@@ -360,7 +435,8 @@ int sbx_container_create(const struct sbx_context *ctx, const char *id,
                       .console_fd = -1 };
   int ret = -1;
 
-  if (sbx_validate_id(id, err) < 0 || load_config(&c, err) < 0 || check_config(&c, err) < 0)
+  if (sbx_validate_id(id, err) < 0 || load_config(&c, err) < 0 || apply_policy(&c, err) < 0 ||
+      check_config(&c, err) < 0)
     goto out;
   if (sbx_state_create_dir(ctx, id, err) < 0)
     goto out;
@@ -378,6 +454,46 @@ fail:
 out:
   create_release(&c);
   return ret;
+}
+
+/* An audit event for a saved container (no policy, no audit path: none). */
+static void audit_event(const struct sbx_context *ctx, const struct sbx_state *st,
+                        const char *event, const struct sbx_audit_field *fields, size_t n)
+{
+  struct sbx_audit_target t = { .path = st->audit_path, .container_id = st->id,
+                                .policy = st->policy };
+  cleanup_error struct sbx_error err = { 0 };
+
+  if (sbx_audit(&t, event, fields, n, &err) < 0)
+    sbx_log(ctx, SBX_LOG_WARNING, "audit: %s", err.msg);
+}
+
+/* Before the cgroup goes: an OOM kill is a violation, and the container's
+ * wall time, CPU time and peak memory close its record. */
+static void audit_deleted(const struct sbx_context *ctx, const struct sbx_state *st)
+{
+  unsigned long long ooms = 0, cpu_ns = 0, peak = 0;
+  struct sbx_audit_field oom[] = { { "violation", SBX_AUDIT_STRING, .string = "oom" },
+                                   { "count", SBX_AUDIT_INT } };
+  struct sbx_audit_field usage[3] = {
+    { "wall_time_ms", SBX_AUDIT_INT }, { "cpu_time_ns", SBX_AUDIT_INT },
+    { "peak_memory_bytes", SBX_AUDIT_INT },
+  };
+  struct timespec now;
+
+  if (st->audit_path == NULL)
+    return;
+  if (st->cgroup_path && sbx_cgroup_oom_count(st->cgroup_path, &ooms, NULL) == 0 && ooms) {
+    oom[1].integer = (int64_t)ooms;
+    audit_event(ctx, st, "resource_violation", oom, 2);
+  }
+  if (st->cgroup_path)
+    sbx_cgroup_usage(st->cgroup_path, &cpu_ns, &peak);
+  clock_gettime(CLOCK_REALTIME, &now);
+  usage[0].integer = sbx_ms_since_rfc3339(st->created, &now);
+  usage[1].integer = (int64_t)cpu_ns;
+  usage[2].integer = (int64_t)peak;
+  audit_event(ctx, st, "container_deleted", usage, 3);
 }
 
 static int load_config_copy(const struct sbx_context *ctx, const char *id,
@@ -440,6 +556,8 @@ int sbx_container_start(const struct sbx_context *ctx, const char *id, struct sb
   }
   /* Starting is once only: without the fifo the status is "running". */
   unlink(fifo_path);
+  sbx_monitor_notify_start(ctx, id);
+  audit_event(ctx, &st, "container_started", NULL, 0);
   if (load_config_copy(ctx, id, &config, NULL) == 0 && config->hooks) {
     cleanup_free char *json = sbx_container_hook_state(id, st.pid, "running", st.bundle, config);
     warn_hooks(ctx, &config->hooks->poststart, json, "poststart");
@@ -566,6 +684,8 @@ int sbx_container_delete(const struct sbx_context *ctx, const char *id, bool for
     cleanup_free char *json = sbx_container_hook_state(id, st.pid, "stopped", st.bundle, config);
     warn_hooks(ctx, &config->hooks->poststop, json, "poststop");
   }
+  sbx_monitor_stop(ctx, id);
+  audit_deleted(ctx, &st);
   if (st.cgroup_path && sbx_cgroup_remove_path(st.cgroup_path, st.systemd_cgroup, err) < 0)
     goto out;
   ret = sbx_state_remove_dir(ctx, id, err);

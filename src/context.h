@@ -15,6 +15,8 @@ struct sbx_context {
   const char *state_root;      /* --root, default /run/agentsbx */
   bool systemd_cgroup;         /* --systemd-cgroup */
   bool debug;                  /* --debug */
+  const char *policy;          /* --policy NAME|FILE, or NULL */
+  const char *policy_config_dir; /* NULL: /etc/agentsbx */
   sbx_log_fn log;              /* may be NULL */
   void *log_data;
 };

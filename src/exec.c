@@ -17,7 +17,10 @@
 #include "cgroups.h"
 #include "console.h"
 #include "container.h"
+#include "audit.h"
 #include "namespaces.h"
+#include "policy_apply.h"
+#include "policy_seccomp.h"
 #include "process.h"
 #include "spawn.h"
 #include "state.h"
@@ -33,6 +36,8 @@ struct exec_run {
   int pidfd;                   /* the container's init */
   int mntns_fd;                /* its mount namespace */
   struct sbx_seccomp_program seccomp;
+  struct sbx_seccomp_program policy_seccomp;
+  struct sbx_policy *policy;   /* the container's, NULL: none */
   int console_fd;
   int sync;
   pid_t pid;
@@ -52,6 +57,11 @@ static int load_container(struct exec_run *r, const char *id, struct sbx_error *
     return sbx_invalid(err, "cannot exec in a stopped container");
   if (status == SBX_PAUSED && !r->o->ignore_paused)
     return sbx_invalid(err, "cannot exec in a paused container (use --ignore-paused)");
+  {
+    cleanup_free char *saved = sbx_state_file(r->ctx, id, "policy.json");
+    if (saved == NULL || sbx_policy_load_saved(saved, &r->policy, err) < 0)
+      return -1;
+  }
   path = sbx_state_file(r->ctx, id, "config.json");
   if (sbx_read_file(path, &text, &len, err) < 0)
     return -1;
@@ -189,6 +199,9 @@ static int build_process(struct exec_run *r, struct sbx_error *err)
   p->no_new_privileges |= o->no_new_privs;
   if (p->args_len == 0 || p->cwd == NULL || p->cwd[0] != '/')
     return sbx_invalid(err, "process: args and an absolute cwd are required");
+  /* The container's policy holds for every process added to it. */
+  if (r->policy && sbx_policy_apply_process(r->policy, p, err) < 0)
+    return sbx_wrap(err, "policy %s", r->policy->name);
   if (p->terminal && o->detach && o->console_socket == NULL)
     return sbx_invalid(err, "exec -t -d needs --console-socket");
   return 0;
@@ -216,6 +229,23 @@ static int enter_container(void *data, unsigned long *flags, struct sbx_error *e
   return 0;
 }
 
+static void audit_exec(const struct exec_run *r)
+{
+  const struct oci_process *p = r->config->process;
+  struct sbx_audit_target t = { .path = r->st.audit_path, .container_id = r->st.id,
+                                .policy = r->st.policy };
+  struct sbx_audit_field fields[] = {
+    { "args", SBX_AUDIT_STRINGS, .strings = p->args },
+    { "uid", SBX_AUDIT_INT, .integer = p->user.uid },
+    { "gid", SBX_AUDIT_INT, .integer = p->user.gid },
+    { "pid", SBX_AUDIT_INT, .integer = r->pid },
+  };
+  cleanup_error struct sbx_error err = { 0 };
+
+  if (sbx_audit(&t, "command_executed", fields, 4, &err) < 0)
+    sbx_log(r->ctx, SBX_LOG_WARNING, "audit: %s", err.msg);
+}
+
 static int start_process(struct exec_run *r, struct sbx_error *err)
 {
   cleanup_free char *warning = NULL, *state = NULL;
@@ -240,6 +270,10 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
   if (l && sbx_seccomp_compile(l->seccomp, &r->seccomp, err) < 0)
     return -1;
   sp.args.seccomp = r->seccomp;
+  if (r->policy && sbx_policy_seccomp_compile((enum sbx_policy_seccomp)r->policy->seccomp,
+                                              &r->policy_seccomp, err) < 0)
+    return -1;
+  sp.args.policy_seccomp = r->policy_seccomp;
   r->pid = sbx_spawn(&sp, &r->sync, err);
   if (r->pid < 0) {
     r->pid = 0;
@@ -261,6 +295,7 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
     return sbx_fail(err, ENOMEM, "state");
   if (sbx_sync_send(r->sync, SYNC_DONE, 0, state, strlen(state)) < 0)
     return sbx_fail(err, errno, "sync with the exec process");
+  audit_exec(r);
   return 0;
 }
 
@@ -307,6 +342,8 @@ out:
   if (r.mntns_fd >= 0)
     close(r.mntns_fd);
   sbx_seccomp_program_release(&r.seccomp);
+  sbx_seccomp_program_release(&r.policy_seccomp);
+  sbx_policy_free(r.policy);
   oci_config_free(r.config);
   sbx_state_release(&r.st);
   return ret;

@@ -29,6 +29,7 @@ struct sbx_init_args {
   bool exec_mode;             /* exec into a running container, no setup */
   struct sbx_seccomp_program seccomp; /* compiled by the runtime; bpf NULL: none */
   struct sbx_seccomp_program policy_seccomp; /* the policy's layer, on top */
+  bool isolate_network;       /* policy network none in an engine's netns */
   int mntns_fd;               /* exec: the container's mount namespace,
                                  joined after the re-exec (whose loader and
                                  libraries are the host's), or -1 */

@@ -196,7 +196,7 @@ static int parse_globals(struct cli_globals *g, int argc, char **argv)
     case OPT_ROOTLESS:
       break; /* accepted for runc compatibility */
     case OPT_POLICY:
-      g->policy = optarg;
+      g->ctx.policy = optarg;
       break;
     case 'h':
       usage(stdout);
@@ -234,6 +234,7 @@ int main(int argc, char **argv)
   if (argc == 3 && strcmp(argv[1], "init") == 0)
     sbx_init_main(argv[2]);
   g.ctx.log_data = &g;
+  g.ctx.policy_config_dir = getenv("AGENTSBX_CONFIG_DIR");
   first = parse_globals(&g, argc, argv);
   if (first < 0)
     return 1;

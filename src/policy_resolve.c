@@ -314,13 +314,17 @@ static int resolve_loaded(struct chain *ch, struct loaded *l, struct sbx_policy 
       sbx_wrap(err, "%s: extends `%s`", l->origin, parent);
       return -1;
     }
-    if (r->passthrough) {
+    /* {"extends": "none"} alone (a name and annotations aside) is how a
+     * file selects the preset none; anything more would be meaningless. */
+    if (r->passthrough &&
+        (doc->present & ~(unsigned)(SBX_PK_NAME | SBX_PK_EXTENDS | SBX_PK_ANNOTATIONS)) == 0) {
+      r->annotations = (doc->present & SBX_PK_ANNOTATIONS) ? doc->annotations : r->annotations;
+    } else if (r->passthrough) {
       sbx_policy_free(r);
-      sbx_invalid(err, "%s: extends: the policy `none` applies no overlay and cannot be extended",
-                  l->origin);
+      sbx_invalid(err, "%s: extends: the policy `none` applies no overlay and cannot be extended "
+                  "(a document of only {\"extends\": \"none\"} selects it)", l->origin);
       goto fail;
-    }
-    if (!overlay(r, doc)) {
+    } else if (!overlay(r, doc)) {
       sbx_policy_free(r);
       return sbx_fail(err, ENOMEM, "resolve policy");
     }

@@ -115,6 +115,8 @@ int sbx_state_save(const struct sbx_context *ctx, const struct sbx_state *st,
   yajl_gen_string(g, (const unsigned char *)"systemd_cgroup", 14);
   yajl_gen_bool(g, st->systemd_cgroup);
   gen_string(g, "policy", st->policy);
+  gen_string(g, "audit_path", st->audit_path);
+  gen_integer(g, "policy_seccomp", st->policy_seccomp);
   yajl_gen_map_close(g);
   yajl_gen_get_buf(g, &buf, &len);
   ret = sbx_write_file_atomic(path, (const char *)buf, len, 0600, err);
@@ -175,6 +177,8 @@ int sbx_state_load(const struct sbx_context *ctx, const char *id, struct sbx_sta
   st->cgroup_path = dup_string(root, "cgroup_path");
   st->systemd_cgroup = YAJL_IS_TRUE(yajl_tree_get(root, sd_path, yajl_t_true));
   st->policy = dup_string(root, "policy");
+  st->audit_path = dup_string(root, "audit_path");
+  st->policy_seccomp = (int)get_integer(root, "policy_seccomp");
   yajl_tree_free(root);
   if (st->id == NULL)
     st->id = strdup(id);
@@ -190,6 +194,7 @@ void sbx_state_release(struct sbx_state *st)
   free(st->owner);
   free(st->cgroup_path);
   free(st->policy);
+  free(st->audit_path);
   memset(st, 0, sizeof *st);
 }
 

@@ -22,7 +22,9 @@ struct sbx_state {
   char *owner;
   char *cgroup_path;                /* as resolved at create; NULL: none */
   bool systemd_cgroup;
-  char *policy;                     /* name of the effective policy */
+  char *policy;                     /* name of the effective policy; NULL: none */
+  char *audit_path;                 /* the policy's audit log; NULL: none */
+  int policy_seccomp;               /* enum sbx_seccomp_mode of the policy */
 };
 
 const char *sbx_status_name(enum sbx_status s);

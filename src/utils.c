@@ -425,3 +425,19 @@ int sbx_write_pid_file(const char *path, pid_t pid, struct sbx_error *err)
     return sbx_wrap(err, "--pid-file");
   return 0;
 }
+
+int64_t sbx_ms_since_rfc3339(const char *when, const struct timespec *now)
+{
+  struct tm tm;
+  const char *rest;
+  long nanos = 0;
+  time_t secs;
+
+  memset(&tm, 0, sizeof tm);
+  if (when == NULL || (rest = strptime(when, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+    return 0;
+  if (*rest == '.')
+    nanos = strtol(rest + 1, NULL, 10);
+  secs = timegm(&tm);
+  return (int64_t)(now->tv_sec - secs) * 1000 + (now->tv_nsec - nanos) / 1000000;
+}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -57,6 +58,10 @@ int sbx_proc_start_time(pid_t pid, unsigned long long *start, char *state);
 
 /* Current time as RFC 3339 with nanoseconds, UTC: 2026-01-02T03:04:05.123456789Z */
 char *sbx_rfc3339_now(void);
+
+/* Milliseconds from an RFC 3339 UTC time (as sbx_rfc3339_now writes) to
+ * now; 0 when it does not parse. */
+int64_t sbx_ms_since_rfc3339(const char *when, const struct timespec *now);
 
 /* Search PATH (as found in env) for file, checking it is an executable
  * regular file; absolute or relative paths with a slash are checked as is. */

@@ -23,6 +23,17 @@ AGENTSBX="${AGENTSBX:-$REPO_TOP/agentsbx}"
 RECVTTY="${RECVTTY:-$REPO_TOP/tests/tools/recvtty}"
 BUSYBOX="${BUSYBOX:-$(command -v busybox || echo /bin/busybox)}"
 
+# The suites check runc equivalence, so agentsbx runs them under the policy
+# preset `none` (exact runc behaviour), selected the way an admin would:
+# a config directory whose policy.json is {"extends": "none"}.  Policy
+# tests pick their own with --policy or their own AGENTSBX_CONFIG_DIR.
+if [ -z "${AGENTSBX_CONFIG_DIR:-}" ]; then
+	AGENTSBX_CONFIG_DIR="${BATS_RUN_TMPDIR:-${TMPDIR:-/tmp}}/agentsbx-config-none"
+	mkdir -p "$AGENTSBX_CONFIG_DIR"
+	echo '{"extends": "none"}' >"$AGENTSBX_CONFIG_DIR/policy.json"
+	export AGENTSBX_CONFIG_DIR
+fi
+
 # "runc", "crun" or "agentsbx": used only to skip the few tests that assert
 # agentsbx-specific output (error texts naming JSON paths, --version text...).
 sbx_kind() {

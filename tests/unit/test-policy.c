@@ -435,8 +435,12 @@ static void test_extends(void)
   CHECK_STR(err.msg, want);
   sbx_error_clear(&err);
 
+  /* {"extends": "none"} alone selects none; with anything else it is an error */
   write_text("policies/on-none.json", JSON({"extends": "none"}));
-  CHECK_INT(sbx_policy_load(tmpdir, "on-none", &x, &err), -1);
+  cleanup_policy struct sbx_policy *on_none = load_ok("on-none");
+  CHECK(on_none != NULL && on_none->passthrough);
+  write_text("policies/over-none.json", JSON({"extends": "none", "seccomp": "strict"}));
+  CHECK_INT(sbx_policy_load(tmpdir, "over-none", &x, &err), -1);
   CHECK(err.msg && strstr(err.msg, "the policy `none` applies no overlay and cannot be extended"));
   sbx_error_clear(&err);
 
