@@ -138,6 +138,19 @@ wait_status() {
 }
 
 file_exists() { [ -e "$1" ]; }
+
+# cg_file CONTROLLER FILE: the host path of FILE in the running container's
+# cgroup (a v1 controller's hierarchy, else the unified one).
+cg_file() {
+	local ctrl="$1" file="$2" path
+	path="$(awk -F: -v c="$ctrl" '$2 == c {print $3}' "/proc/$(container_pid "$CID")/cgroup")"
+	if [ -n "$path" ]; then
+		echo "/sys/fs/cgroup/$ctrl$path/$file"
+	else
+		path="$(awk -F: '$1 == "0" {print $3}' "/proc/$(container_pid "$CID")/cgroup")"
+		echo "/sys/fs/cgroup$path/$file"
+	fi
+}
 socket_exists() { [ -S "$1" ]; }
 pid_gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 

@@ -10,18 +10,6 @@ running_container() {
 	wait_status "$CID" running
 }
 
-# the container's directory in a v1 controller (or the unified hierarchy)
-cg_file() {
-	local ctrl="$1" file="$2" path
-	path="$(awk -F: -v c="$ctrl" '$2 == c {print $3}' "/proc/$(container_pid "$CID")/cgroup")"
-	if [ -n "$path" ]; then
-		echo "/sys/fs/cgroup/$ctrl$path/$file"
-	else
-		path="$(awk -F: '$1 == "0" {print $3}' "/proc/$(container_pid "$CID")/cgroup")"
-		echo "/sys/fs/cgroup$path/$file"
-	fi
-}
-
 v1_memory() { [ -d /sys/fs/cgroup/memory ]; }
 
 @test "update: --memory, --memory-swap, --pids-limit, --cpu-quota/--cpu-period, --cpu-shares, --cpuset-cpus" {

@@ -1,0 +1,277 @@
+#!/usr/bin/env bats
+# The agent sandbox policy enforced on real containers: sources and
+# precedence, capabilities, no_new_privs, seccomp layers, environment,
+# limits, time limits, network none, audit.
+
+load helpers
+
+setup() {
+	sbx_setup
+	requires_agentsbx "the agent sandbox policy"
+	# an empty config directory: the built-in default (agent-safe) holds
+	export AGENTSBX_CONFIG_DIR="$BATS_TEST_TMPDIR/etc-agentsbx"
+	mkdir -p "$AGENTSBX_CONFIG_DIR/policies"
+	AUDIT="$BATS_TEST_TMPDIR/audit.jsonl"
+	# the capabilities, env and resources a permissive engine would give
+	cfg '.process.env += ["AWS_SECRET_ACCESS_KEY=leak", "GITHUB_TOKEN=leak", "DB_PASSWORD=leak", "LANG=C"]'
+}
+
+# a policy file NAME in the config dir
+policy_file() {
+	echo "$2" >"$AGENTSBX_CONFIG_DIR/policies/$1.json"
+}
+
+caps_of() { awk -v k="$1:" '$1 == k {print $2}' <<<"$output"; }
+
+@test "default policy agent-safe: every capability dropped, NNP, secrets scrubbed from env" {
+	grant_all_caps
+	cfg '.process.noNewPrivileges = false'
+	set_cmd 'grep -E "^(CapEff|CapPrm|CapBnd|NoNewPrivs)" /proc/self/status; env'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(caps_of CapEff)" = 0000000000000000 ]
+	[ "$(caps_of CapBnd)" = 0000000000000000 ]
+	grep -q 'NoNewPrivs:.1' <<<"$output"
+	! grep -q leak <<<"$output"
+	grep -q '^LANG=C$' <<<"$output"
+	grep -q '^PATH=' <<<"$output"
+}
+
+@test "default policy: root in the container cannot mount, unshare, ptrace or bpf (seccomp default)" {
+	grant_all_caps
+	set_cmd 'mount -t tmpfs x /mnt 2>&1; unshare -m true 2>&1; unshare -U true 2>&1; echo done'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(grep -cE 'not permitted|permission denied' <<<"$output")" -ge 3 ]
+	grep -q done <<<"$output"
+	set_cmd 'grep -E "^Seccomp(_filters)?:" /proc/self/status'
+	run sbx run "$CID"
+	grep -q 'Seccomp:.2' <<<"$output"
+}
+
+# run_policy [RUNTIME-FLAGS...]: a detached `sleep` container under the
+# given flags, for host-side checks of its cgroup and limits
+run_policy() {
+	set_args sleep 1000
+	run_bg sbx "$@" run -d "$CID"
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+}
+
+pids_max() { cat "$(cg_file pids pids.max)"; }
+memory_max() { cat "$(cg_file memory memory.limit_in_bytes)" 2>/dev/null || cat "$(cg_file memory memory.max)"; }
+nofile() { awk '/Max open files/ {print $5}' "/proc/$(container_pid "$CID")/limits"; }
+
+@test "default policy: limits become cgroup limits and rlimits" {
+	run_policy
+	[ "$(nofile)" = 1024 ]
+	[ "$(pids_max)" = 256 ]
+	[ "$(memory_max)" = 1073741824 ]
+}
+
+@test "a tighter config value holds over the policy's" {
+	cfg '.linux.resources.pids = {limit: 20} | .process.rlimits = [{type: "RLIMIT_NOFILE", hard: 100, soft: 100}]'
+	run_policy
+	[ "$(nofile)" = 100 ]
+	[ "$(pids_max)" = 20 ]
+}
+
+@test "--policy none: exact runc behaviour, nothing dropped" {
+	grant_all_caps
+	set_cmd 'grep CapEff /proc/self/status; env | grep -c leak'
+	run sbx --policy none run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(caps_of CapEff)" != 0000000000000000 ]
+	[ "${lines[1]}" = 3 ]
+}
+
+@test "--policy strict: seccomp allow list, tighter limits" {
+	set_cmd 'ls / >/dev/null && echo ls-ok; unshare -n true 2>&1 || true'
+	run sbx --policy strict run "$CID"
+	[ "$status" -eq 0 ]
+	grep -q ls-ok <<<"$output"
+	grep -q 'not permitted' <<<"$output"
+	run_policy --policy strict
+	[ "$(pids_max)" = 128 ]
+	[ "$(memory_max)" = 536870912 ]
+}
+
+@test "precedence: --policy over the annotation over policy.json over the default" {
+	grant_all_caps
+	cfg '.annotations["agentsbx.policy"] = "development"'
+	set_cmd 'grep CapEff /proc/self/status'
+	# the annotation picks development: capabilities as configured
+	run sbx run "$CID"
+	[ "$(caps_of CapEff)" != 0000000000000000 ]
+	# --policy wins over the annotation
+	run sbx --policy agent-safe run "$CID"
+	[ "$(caps_of CapEff)" = 0000000000000000 ]
+	# policy.json wins over the default, the annotation over policy.json
+	cfg 'del(.annotations["agentsbx.policy"])'
+	echo '{"extends": "agent-safe", "capabilities": {"allow": ["CAP_KILL"]}}' >"$AGENTSBX_CONFIG_DIR/policy.json"
+	run sbx run "$CID"
+	[ "$(caps_of CapEff)" = 0000000000000020 ]
+}
+
+@test "the annotation names a policy file in policies/" {
+	grant_all_caps
+	policy_file mine '{"extends": "agent-safe", "capabilities": {"allow": ["CAP_CHOWN"]}}'
+	cfg '.annotations["agentsbx.policy"] = "mine"'
+	set_cmd 'grep CapEff /proc/self/status'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(caps_of CapEff)" = 0000000000000001 ]
+}
+
+@test "agentsbx.policy.tighten narrows the policy; loosening is refused and leaves nothing" {
+	cfg '.annotations["agentsbx.policy.tighten"] = "{\"limits\": {\"pids\": 10}}"'
+	run_policy
+	[ "$(pids_max)" = 10 ]
+	sbx delete -f "$CID"
+	cfg '.annotations["agentsbx.policy.tighten"] = "{\"capabilities\": {\"allow\": [\"CAP_SYS_ADMIN\"]}}"'
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"agentsbx.policy.tighten"* ]]
+	[[ "$output" == *CAP_SYS_ADMIN* ]]
+	no_state "$CID"
+}
+
+@test "--policy with annotations false ignores both annotations" {
+	grant_all_caps
+	echo '{"extends": "agent-safe", "annotations": false}' >"$BATS_TEST_TMPDIR/pinned.json"
+	cfg '.annotations["agentsbx.policy"] = "none"'
+	set_cmd 'grep CapEff /proc/self/status'
+	run sbx --policy "$BATS_TEST_TMPDIR/pinned.json" run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(caps_of CapEff)" = 0000000000000000 ]
+}
+
+@test "a bad policy fails create with the JSON path and leaves nothing" {
+	echo '{"limits": {"memory": "lots"}}' >"$BATS_TEST_TMPDIR/bad.json"
+	set_args true
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/bad.json" create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *limits.memory* ]]
+	no_state "$CID"
+	echo '{"network": {"mode": "allowlist", "allow": ["example.invalid"]}}' >"$BATS_TEST_TMPDIR/allow.json"
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/allow.json" create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *allowlist* ]]
+	no_state "$CID"
+}
+
+@test "a memory bomb is killed under the policy's memory limit (and audited)" {
+	echo "{\"extends\": \"agent-safe\", \"limits\": {\"memory\": \"32M\"}, \"audit\": {\"path\": \"$AUDIT\"}}" >"$BATS_TEST_TMPDIR/p.json"
+	set_args tail /dev/zero
+	run sbx --policy "$BATS_TEST_TMPDIR/p.json" run "$CID"
+	[ "$status" -eq 137 ]
+	jq -se 'any(.[]; .event == "resource_violation" and .violation == "oom")' "$AUDIT"
+}
+
+@test "timeout kills the container that long after start, recorded in the audit log" {
+	echo "{\"extends\": \"agent-safe\", \"limits\": {\"timeout\": \"1s\"}, \"audit\": {\"path\": \"$AUDIT\"}}" >"$BATS_TEST_TMPDIR/p.json"
+	set_args sleep 1000
+	create_container_policy() { run_bg sbx --policy "$BATS_TEST_TMPDIR/p.json" create -b "$BUNDLE" "$CID"; }
+	create_container_policy
+	[ "$status" -eq 0 ]
+	# not before start: created containers are not timed out
+	sleep 1.5
+	[ "$(container_status "$CID")" = created ]
+	sbx start "$CID"
+	wait_status "$CID" stopped
+	jq -se --arg id "$CID" 'any(.[]; .event == "resource_violation" and .violation == "timeout" and .container == $id)' "$AUDIT"
+}
+
+@test "lifetime kills the container that long after create" {
+	echo "{\"extends\": \"agent-safe\", \"limits\": {\"lifetime\": \"1s\"}, \"audit\": {\"path\": \"$AUDIT\"}}" >"$BATS_TEST_TMPDIR/p.json"
+	set_args sleep 1000
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/p.json" create -b "$BUNDLE" "$CID"
+	[ "$status" -eq 0 ]
+	wait_status "$CID" stopped
+	jq -se 'any(.[]; .event == "resource_violation" and .violation == "lifetime")' "$AUDIT"
+}
+
+@test "audit: created (with digest), started, command executed, deleted (with usage)" {
+	echo "{\"extends\": \"agent-safe\", \"audit\": {\"path\": \"$AUDIT\"}}" >"$BATS_TEST_TMPDIR/p.json"
+	set_args sleep 1000
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/p.json" run -d "$CID"
+	[ "$status" -eq 0 ]
+	run sbx exec "$CID" sh -c 'echo hi'
+	[ "$output" = hi ]
+	sbx delete -f "$CID"
+	digest="$(sbx --policy "$BATS_TEST_TMPDIR/p.json" policy show --digest 2>/dev/null | tail -n1)"
+	jq -se --arg id "$CID" '
+		map(select(.container == $id)) as $e
+		| ($e | map(.event)) == ["container_created", "container_started", "command_executed", "container_deleted"]
+		and ($e[0].digest | startswith("sha256:"))
+		and ($e[2].args == ["sh", "-c", "echo hi"]) and ($e[2].uid == 0)
+		and ($e[3].wall_time_ms >= 0) and ($e[3].cpu_time_ns >= 0)
+		and (all($e[]; .time | test("^[0-9-]+T[0-9:]+\\.[0-9]{9}Z$")))
+		and (all($e[]; .policy == $e[0].policy))' "$AUDIT"
+}
+
+@test "exec is held to the policy: --cap and -e cannot add what it forbids" {
+	set_args sleep 1000
+	run_bg sbx run -d "$CID"
+	[ "$status" -eq 0 ]
+	run sbx exec --cap CAP_SYS_ADMIN -e AWS_SECRET_ACCESS_KEY=x "$CID" sh -c 'grep CapEff /proc/self/status; env | grep -c AWS || true'
+	[ "$(caps_of CapEff)" = 0000000000000000 ]
+	[ "${lines[1]}" = 0 ]
+}
+
+# ---- network none, inside a namespace with a veth to a listener we own ----
+
+setup_veth() {
+	HOLDER="$(ns_holder --net)"
+	PEER="$(ns_holder --net)"
+	VA="sbxa$$${BATS_TEST_NUMBER}" VB="sbxb$$${BATS_TEST_NUMBER}"
+	ip link add "$VA" type veth peer name "$VB"
+	ip link set "$VA" netns "/proc/$HOLDER/ns/net"
+	ip link set "$VB" netns "/proc/$PEER/ns/net"
+	nsenter --net="/proc/$HOLDER/ns/net" sh -c "ip addr add 10.213.0.1/30 dev $VA; ip link set $VA up; ip link set lo up"
+	nsenter --net="/proc/$PEER/ns/net" sh -c "ip addr add 10.213.0.2/30 dev $VB; ip link set $VB up"
+	# the listener: in our own peer namespace only
+	[ "$(readlink /proc/$PEER/ns/net)" != "$(readlink /proc/self/ns/net)" ]
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	echo reached >"$BATS_TEST_TMPDIR/www/index.html"
+	nsenter --net="/proc/$PEER/ns/net" "$BUSYBOX" httpd -f -p 10.213.0.2:7777 -h "$BATS_TEST_TMPDIR/www" </dev/null >/dev/null 2>&1 3>&- &
+	track_pid $!
+	add_ns network "/proc/$HOLDER/ns/net"
+}
+
+@test "network none: nothing beyond loopback, even in an engine-made namespace with a veth" {
+	setup_veth
+	# the sender (the container) is inside HOLDER, a namespace we made.
+	# control first: with the network unrestricted the container reaches it
+	echo '{"extends": "agent-safe", "network": {"mode": "unrestricted"}}' >"$BATS_TEST_TMPDIR/open.json"
+	set_cmd 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 10.213.0.2 7777'
+	run sbx --policy "$BATS_TEST_TMPDIR/open.json" run "$CID"
+	[[ "$output" == *reached* ]]
+	# under network none it cannot (and the interface stays down after)
+	set_cmd 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 10.213.0.2 7777 2>&1; echo rc=$?'
+	run sbx run "$CID"
+	[[ "$output" != *reached* ]]
+	grep -q 'rc=1' <<<"$output"
+	# root in the container cannot bring it back up (no CAP_NET_ADMIN)
+	set_cmd "ip link set $VA up 2>&1; printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 2 10.213.0.2 7777 2>&1; echo rc=\$?"
+	run sbx run "$CID"
+	[[ "$output" != *reached* ]]
+}
+
+@test "network none without a network namespace in the config: one of its own, loopback up" {
+	drop_ns network
+	set_cmd 'ls /sys/class/net; readlink /proc/self/ns/net; cat /sys/class/net/lo/operstate'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = lo ]
+	[ "${lines[1]}" != "$(readlink /proc/self/ns/net)" ]
+}
+
+@test "network none with CAP_NET_ADMIN allowed is refused" {
+	echo '{"extends": "agent-safe", "capabilities": {"allow": ["CAP_NET_ADMIN"]}}' >"$BATS_TEST_TMPDIR/p.json"
+	grant_all_caps
+	set_args true
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/p.json" create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *CAP_NET_ADMIN* ]]
+	no_state "$CID"
+}
