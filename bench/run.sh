@@ -5,6 +5,9 @@
 #   (a) create + start + wait for exit + delete of /bin/true
 #   (b) run of /bin/true
 #   (c) exec of /bin/true in a running container
+# agentsbx runs under the policy preset none (exact runc behaviour, as the
+# comparison needs), and again as "agentsbx+policy" under the default
+# agent-safe policy, whose row shows what the policy's overlay costs.
 # and prints the median wall time of each (ms), the peak RSS (KB) of the
 # runtime process (GNU time %M, max over create/start/delete or run), and the
 # ratios agentsbx/runc and agentsbx/crun.  Results also go to
@@ -99,6 +102,12 @@ mkdir -p "$tmp/bundle-exec"
 sed -e 's#"args": \["/bin/true"\]#"args": ["/bin/sleep", "100000"]#' \
 	-e "s#\"path\": \"rootfs\"#\"path\": \"$bundle/rootfs\"#" "$bundle/config.json" >"$tmp/bundle-exec/config.json"
 
+# policy config directories: none for the comparison, empty (the default,
+# agent-safe) for the policy row
+mkdir -p "$tmp/policy-none" "$tmp/policy-default"
+echo '{"extends": "none"}' >"$tmp/policy-none/policy.json"
+policy_dir() { [ "$1" = agentsbx+policy ] && echo "$tmp/policy-default" || echo "$tmp/policy-none"; }
+
 # ---- runtimes ----
 add_runtime() { # NAME BIN
 	if [ -n "$2" ] && [ -x "$2" ]; then
@@ -110,6 +119,7 @@ add_runtime() { # NAME BIN
 }
 missing=()
 add_runtime agentsbx "$AGENTSBX"
+add_runtime agentsbx+policy "$AGENTSBX"
 add_runtime runc "$RUNC"
 add_runtime crun "$CRUN"
 
@@ -124,6 +134,7 @@ timed() {
 
 broken=()
 for i in "${!names[@]}"; do
+	export AGENTSBX_CONFIG_DIR="$(policy_dir "${names[$i]}")"
 	"${bins[$i]}" --root "$tmp/root-${names[$i]}" run -d -b "$tmp/bundle-exec" exec-target </dev/null >/dev/null 2>&1 ||
 		echo "bench: ${names[$i]} cannot start the exec target" >&2
 	# one warm-up run; a runtime that cannot run the bundle is reported
@@ -138,6 +149,7 @@ for ((n = 1; n <= N; n++)); do
 	for i in "${!names[@]}"; do
 		[ -n "${broken[$i]:-}" ] && continue
 		nm="${names[$i]}" rt="${bins[$i]}" root="$tmp/root-${names[$i]}"
+		export AGENTSBX_CONFIG_DIR="$(policy_dir "$nm")"
 		id="b$n"
 		# (a) create + start + wait + delete
 		t0=$(now_ns)
@@ -171,7 +183,7 @@ out="$tmp/table"
 	echo "agentsbx startup benchmark: N=$N per runtime, interleaved, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "kernel $(uname -r); cgroup v2 'unified' unmounted in a private mount namespace"
 	echo
-	printf '%-10s %22s %10s %10s %16s %16s\n' runtime "create+start+delete ms" "run ms" "exec ms" "peak RSS a (KB)" "peak RSS b (KB)"
+	printf '%-16s %22s %10s %10s %16s %16s\n' runtime "create+start+delete ms" "run ms" "exec ms" "peak RSS a (KB)" "peak RSS b (KB)"
 	for i in "${!names[@]}"; do
 		nm="${names[$i]}"
 		if [ -n "${broken[$i]:-}" ]; then
@@ -181,12 +193,17 @@ out="$tmp/table"
 		A[$nm]="$(median_ms "$tmp/a-$nm")"
 		B[$nm]="$(median_ms "$tmp/b-$nm")"
 		C[$nm]="$(median_ms "$tmp/c-$nm")"
-		printf '%-10s %22s %10s %10s %16s %16s\n' "$nm" "${A[$nm]}" "${B[$nm]}" "${C[$nm]}" "$(max_of "$tmp/rss-a-$nm")" "$(max_of "$tmp/rss-b-$nm")"
+		printf '%-16s %22s %10s %10s %16s %16s\n' "$nm" "${A[$nm]}" "${B[$nm]}" "${C[$nm]}" "$(max_of "$tmp/rss-a-$nm")" "$(max_of "$tmp/rss-b-$nm")"
 	done
 	for m in "${missing[@]}"; do
 		printf '%-10s %s\n' "$m" "missing (not installed / not built)"
 	done
 	echo
+	if [ -n "${A[agentsbx]:-}" ] && [ -n "${A[agentsbx+policy]:-}" ]; then
+		printf 'policy agent-safe vs none: create+start+delete +%s ms, run +%s ms\n' \
+			"$(awk -v x="${A[agentsbx+policy]}" -v y="${A[agentsbx]}" 'BEGIN { printf "%.2f", x - y }')" \
+			"$(awk -v x="${B[agentsbx+policy]}" -v y="${B[agentsbx]}" 'BEGIN { printf "%.2f", x - y }')"
+	fi
 	for other in runc crun; do
 		if [ -n "${A[agentsbx]:-}" ] && [ -n "${A[$other]:-}" ]; then
 			printf 'agentsbx/%s: create+start+delete %s, run %s, exec %s\n' "$other" \
