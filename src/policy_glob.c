@@ -456,20 +456,6 @@ enum sbx_perm sbx_policy_permission(const struct sbx_policy *p, const char *path
   return d.permission;
 }
 
-static void diag_add(struct sbx_diags *d, char *msg)
-{
-  char **v;
-
-  if (msg == NULL)
-    return;
-  v = realloc(d->items, (d->len + 1) * sizeof *v);
-  if (v == NULL) {
-    free(msg);
-    return;
-  }
-  d->items = v;
-  d->items[d->len++] = msg;
-}
 
 static char *rule_label(const struct sbx_policy_rule *r)
 {
@@ -530,7 +516,7 @@ void sbx_policy_lint(const struct sbx_policy *p, struct sbx_diags *warnings)
     if (d.hidden || (d.rule >= 0 && (size_t)d.rule != i && d.permission == SBX_PERM_NONE)) {
       cleanup_free char *a = rule_label(r);
       cleanup_free char *b = rule_label(&p->rules[d.rule]);
-      diag_add(warnings,
+      sbx_diags_push(warnings,
                sbx_strdup_printf("%s (%s) is unreachable: `%s` is hidden by %s (none)", a,
                                  sbx_perm_name(r->permission),
                                  d.hidden ? d.hidden_at : prefix, b));

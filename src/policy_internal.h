@@ -19,4 +19,7 @@ int sbx_policy_rule_cmp(const struct sbx_policy_rule *a, const struct sbx_policy
  * absolute path ("/" when none or unanchored); *count their number. */
 char *sbx_glob_literal_prefix(const struct sbx_glob *g, size_t *count);
 
+/* Append a malloc'd message to a diagnostics list (taking it). */
+bool sbx_diags_push(struct sbx_diags *d, char *msg);
+
 #endif

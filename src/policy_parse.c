@@ -319,22 +319,29 @@ static void path_pop(struct pctx *c, size_t len)
   c->path[len] = '\0';
 }
 
-static void diags_add(struct sbx_diags *d, char *msg, bool *oom)
+/* Take msg into the list; false (msg freed) when memory runs out. */
+bool sbx_diags_push(struct sbx_diags *d, char *msg)
 {
   char **v;
 
-  if (msg == NULL) {
-    *oom = true;
-    return;
+  if (d == NULL || msg == NULL) {
+    free(msg);
+    return d == NULL;
   }
   v = realloc(d->items, (d->len + 1) * sizeof *v);
   if (v == NULL) {
     free(msg);
-    *oom = true;
-    return;
+    return false;
   }
   d->items = v;
   d->items[d->len++] = msg;
+  return true;
+}
+
+static void diags_add(struct sbx_diags *d, char *msg, bool *oom)
+{
+  if (!sbx_diags_push(d, msg))
+    *oom = true;
 }
 
 static bool perr(struct pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

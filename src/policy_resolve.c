@@ -19,22 +19,6 @@
 #include "policy_internal.h"
 #include "utils.h"
 
-static void diag_push(struct sbx_diags *d, char *msg)
-{
-  char **v;
-
-  if (d == NULL || msg == NULL) {
-    free(msg);
-    return;
-  }
-  v = realloc(d->items, (d->len + 1) * sizeof *v);
-  if (v == NULL) {
-    free(msg);
-    return;
-  }
-  d->items = v;
-  d->items[d->len++] = msg;
-}
 
 static const char *config_dir_of(const char *dir)
 {
@@ -349,7 +333,7 @@ static int resolve_loaded(struct chain *ch, struct loaded *l, struct sbx_policy 
   return 0;
 fail:
   if (errors)
-    diag_push(errors, strdup(err->msg ? err->msg : "error"));
+    sbx_diags_push(errors, strdup(err->msg ? err->msg : "error"));
   return -1;
 }
 
@@ -398,7 +382,7 @@ static void tfail(struct tctx *t, const char *fmt, ...)
     msg = NULL;
   va_end(ap);
   t->count++;
-  diag_push(t->errs, sbx_strdup_printf("%s: %s", t->origin, msg ? msg : "out of memory"));
+  sbx_diags_push(t->errs, sbx_strdup_printf("%s: %s", t->origin, msg ? msg : "out of memory"));
   free(msg);
 }
 
@@ -744,15 +728,15 @@ int sbx_policy_resolve(const struct sbx_policy_request *req, struct sbx_policy *
   }
   if (!base->annotations) {
     if (ann_policy)
-      diag_push(warnings, sbx_strdup_printf("annotation %s ignored: policy `%s` sets \"annotations\": false",
+      sbx_diags_push(warnings, sbx_strdup_printf("annotation %s ignored: policy `%s` sets \"annotations\": false",
                                             SBX_POLICY_ANNOTATION, base->name));
     if (ann_tighten)
-      diag_push(warnings, sbx_strdup_printf("annotation %s ignored: policy `%s` sets \"annotations\": false",
+      sbx_diags_push(warnings, sbx_strdup_printf("annotation %s ignored: policy `%s` sets \"annotations\": false",
                                             SBX_POLICY_TIGHTEN_ANNOTATION, base->name));
     ann_tighten = NULL;
   } else if (ann_policy && source == SBX_POLICY_FROM_FLAG) {
     /* --policy outranks the annotation. */
-    diag_push(warnings, sbx_strdup_printf("annotation %s=%s ignored: --policy %s takes precedence",
+    sbx_diags_push(warnings, sbx_strdup_printf("annotation %s=%s ignored: --policy %s takes precedence",
                                           SBX_POLICY_ANNOTATION, ann_policy, req->flag));
   }
   base->source = source;
@@ -782,19 +766,19 @@ int sbx_policy_check_file(const char *config_dir, const char *path, struct sbx_d
 
   if (load_file(path, path, &l, errors, &err) < 0) {
     if (errors->len == before)
-      diag_push(errors, strdup(err.msg ? err.msg : "error"));
+      sbx_diags_push(errors, strdup(err.msg ? err.msg : "error"));
     loaded_clear(&l);
     return -1;
   }
   ch.names[ch.depth++] = path;
   if (resolve_loaded(&ch, &l, &eff, NULL, &err) < 0) {
-    diag_push(errors, strdup(err.msg ? err.msg : "error"));
+    sbx_diags_push(errors, strdup(err.msg ? err.msg : "error"));
     loaded_clear(&l);
     return -1;
   }
   loaded_clear(&l);
   if (refuse_unsupported(eff, &err) < 0) {
-    diag_push(errors, sbx_strdup_printf("%s: network.mode: `allowlist` is not supported yet", path));
+    sbx_diags_push(errors, sbx_strdup_printf("%s: network.mode: `allowlist` is not supported yet", path));
     return -1;
   }
   if (warnings)

@@ -78,12 +78,13 @@ int sbx_read_file(const char *path, char **out, size_t *len, struct sbx_error *e
   return 0;
 }
 
-int sbx_write_all(int fd, const void *buf, size_t len)
+/* write(2) or, on a socket, send(MSG_NOSIGNAL) until all of buf is out. */
+static int transfer_all(int fd, const void *buf, size_t len, bool socket)
 {
   const char *p = buf;
 
   while (len > 0) {
-    ssize_t n = write(fd, p, len);
+    ssize_t n = socket ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
@@ -92,6 +93,11 @@ int sbx_write_all(int fd, const void *buf, size_t len)
     len -= n;
   }
   return 0;
+}
+
+int sbx_write_all(int fd, const void *buf, size_t len)
+{
+  return transfer_all(fd, buf, len, false);
 }
 
 int sbx_write_file(const char *path, const char *data, size_t len, struct sbx_error *err)
@@ -401,18 +407,7 @@ int sbx_unix_connect(const char *path)
 
 int sbx_send_all(int fd, const void *buf, size_t len)
 {
-  const char *p = buf;
-
-  while (len > 0) {
-    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return -1;
-    p += n;
-    len -= n;
-  }
-  return 0;
+  return transfer_all(fd, buf, len, true);
 }
 
 int sbx_write_pid_file(const char *path, pid_t pid, struct sbx_error *err)
