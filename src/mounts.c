@@ -489,8 +489,46 @@ static int pivot_into(const char *rootfs, struct sbx_error *err)
   return 0;
 }
 
+/* Without pivot_root the host's mount tree stays in this namespace under
+ * the chroot: detach every mount outside the rootfs first (deepest first),
+ * so a process escaping the chroot finds nothing of the host mounted. */
+static void detach_outside(const char *rootfs)
+{
+  cleanup_free char *text = NULL;
+  char **points = NULL;
+  size_t n = 0, len = strlen(rootfs);
+  char *line, *save = NULL;
+
+  if (sbx_read_file("/proc/self/mountinfo", &text, NULL, NULL) < 0)
+    return;
+  for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char mnt[4096];
+    char **grown;
+    if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strcmp(mnt, "/") == 0)
+      continue;
+    if (strncmp(mnt, rootfs, len) == 0 && (mnt[len] == '/' || mnt[len] == '\0'))
+      continue;
+    /* an ancestor of the rootfs carries it: keep it */
+    if (strncmp(rootfs, mnt, strlen(mnt)) == 0 && rootfs[strlen(mnt)] == '/')
+      continue;
+    grown = realloc(points, (n + 1) * sizeof *points);
+    if (grown == NULL)
+      break;
+    points = grown;
+    points[n++] = strdup(mnt);
+  }
+  /* mountinfo lists parents before children: undo in reverse */
+  while (n-- > 0) {
+    if (points[n])
+      umount2(points[n], MNT_DETACH);
+    free(points[n]);
+  }
+  free(points);
+}
+
 static int move_into(const char *rootfs, struct sbx_error *err)
 {
+  detach_outside(rootfs);
   if (chdir(rootfs) < 0)
     return sbx_fail(err, errno, "chdir `%s`", rootfs);
   if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)

@@ -24,9 +24,13 @@ setup_file() {
 	else
 		export ENG_HAD_DOCKER0=0
 	fi
+	local rtargs=""
+	if [ -n "$ENG_POLICY_ARGS" ]; then
+		rtargs=", \"runtimeArgs\": [\"--policy\", \"${ENG_POLICY_ARGS#--policy }\"]"
+	fi
 	cat >"$ENG_TMP/daemon.json" <<EOF
 {
-  "runtimes": { "$ENG_RT_NAME": { "path": "$ENG_WRAPPER" } },
+  "runtimes": { "$ENG_RT_NAME": { "path": "$ENG_WRAPPER"$rtargs } },
   "default-runtime": "$ENG_RT_NAME",
   "iptables": false,
   "ip-masq": false,
@@ -70,6 +74,7 @@ teardown_file() {
 	fi
 	[ "${ENG_HAD_DOCKER0:-1}" = 1 ] || ip link del docker0 2>/dev/null || true
 	eng_rm_cgroups agbx-engine-docker
+	eng_cleanup_run_containerd
 	if [ -n "${ENG_TMP:-}" ] && [ -z "${ENGINES_KEEP_TMP:-}" ]; then
 		rm -rf "$ENG_TMP"
 	fi

@@ -6,6 +6,14 @@
 #
 #   ENGINE_RUNTIME=agentsbx|runc   runtime under test (default agentsbx)
 #   AGENTSBX=/path/to/agentsbx      binary under test (default: repo top)
+#   ENGINE_POLICY=NAME              agentsbx only: --policy NAME given to
+#                                   the runtime (default `none`, i.e. the
+#                                   drop-in runc-compatible behaviour;
+#                                   `default` passes no --policy, so the
+#                                   runtime's own default, agent-safe,
+#                                   applies).  docker passes it through
+#                                   daemon.json runtimeArgs, the others
+#                                   through the wrapper.
 #   ENGINES_KEEP_TMP=1              keep the suite's temporary directory
 #
 # The runtime is never called directly by the engine: the engine calls a
@@ -53,21 +61,38 @@ eng_setup_common() {
 		eng_fail "runtime '$ENGINE_RUNTIME' not found or not executable (AGENTSBX=$AGENTSBX); build it with make"
 		return 1
 	fi
+	# containerd (also dockerd's) puts shim sockets in /run/containerd/s
+	# whatever its config says; removed at the end if we made it.
+	if [ -d /run/containerd ]; then
+		export ENG_HAD_RUN_CONTAINERD=1
+	else
+		export ENG_HAD_RUN_CONTAINERD=0
+	fi
+	ENG_POLICY_ARGS=""
+	if [ "$ENGINE_RUNTIME" = agentsbx ]; then
+		local pol=${ENGINE_POLICY:-none}
+		[ "$pol" = default ] || ENG_POLICY_ARGS="--policy $pol"
+	fi
+	export ENG_POLICY_ARGS
 	ENG_TMP=$(mktemp -d "/tmp/agbx-$engine.XXXXXX")
 	chmod 755 "$ENG_TMP"
 	export ENG_TMP ENG_ENGINE=$engine ENG_REAL_RUNTIME=$real
 	mkdir -p "$ENG_TMP/bin"
 	ENG_WRAPPER=$ENG_TMP/bin/$ENG_RT_NAME
 	export ENG_WRAPPER ENG_ARGV_LOG=$ENG_TMP/runtime-argv.log
+	local extra=$ENG_POLICY_ARGS
+	# dockerd passes the policy itself (daemon.json runtimeArgs).
+	[ "$engine" != docker ] || extra=""
 	cat >"$ENG_WRAPPER" <<EOF
 #!/bin/sh
 # Logs the runtime invocation, then runs the real runtime.
+set -- $extra "\$@"
 { printf '%s [%s]' "\$(date +%s.%N)" "\$\$"; for a in "\$@"; do printf " '%s'" "\$a"; done; printf '\n'; } >>'$ENG_ARGV_LOG' 2>/dev/null
 exec '$real' "\$@"
 EOF
 	chmod 755 "$ENG_WRAPPER"
 	eng_make_rootfs_tar "$ENG_TMP/rootfs.tar"
-	eng_note "engine=$engine runtime=$ENGINE_RUNTIME ($real) tmp=$ENG_TMP"
+	eng_note "engine=$engine runtime=$ENGINE_RUNTIME ($real) ${ENG_POLICY_ARGS:-(no --policy)} tmp=$ENG_TMP"
 }
 
 # A minimal busybox root filesystem, as a tarball.
@@ -174,6 +199,12 @@ eng_stop_daemon() {
 	done
 	kill -KILL "$pid" 2>/dev/null
 	sleep 0.2
+}
+
+# Remove /run/containerd's empty directories if it was not there before.
+eng_cleanup_run_containerd() {
+	[ "${ENG_HAD_RUN_CONTAINERD:-1}" = 1 ] ||
+		find /run/containerd -depth -type d -empty -delete 2>/dev/null || true
 }
 
 # Unmount everything at or below a directory (deepest first).

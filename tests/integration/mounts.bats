@@ -289,3 +289,17 @@ load helpers
 	[ ! -e /escaped ]
 	no_mounts "$BATS_TEST_TMPDIR"
 }
+
+@test "--no-pivot detaches the host's mounts outside the rootfs" {
+	set_cmd 'grep -c . /proc/self/mountinfo'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	pivot="$output"
+	run sbx run --no-pivot "$CID-np"
+	[ "$status" -eq 0 ]
+	# the same mounts as with pivot_root (the rootfs' own parent aside),
+	# not the host's whole tree
+	[ "$output" -le $((pivot + 2)) ]
+	host="$(grep -c . /proc/self/mountinfo)"
+	[ "$output" -lt "$host" ] || [ "$host" -le $((pivot + 2)) ]
+}
