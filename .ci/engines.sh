@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Engine suites: agentsbx under Docker, Podman and containerd, end to end.
-# Called from .ci/run after the build, as root on a fresh Debian 12.
+# Engine suites alone: agentsbx under Docker, Podman and containerd, end to
+# end (CI runs them through tests/run.sh with ENGINE_TESTS=1; this script is
+# for running them by hand on a fresh Debian 12, as root).
 #   AGENTSBX=path      binary under test (default ./agentsbx)
 #   ENGINES=...        suites to run (default: docker podman containerd)
 #   ENGINES_WITH_RUNC=1  also run every suite with runc first (validates

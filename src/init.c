@@ -278,11 +278,13 @@ static __attribute__((noreturn)) void exec_run(const struct sbx_init_args *a)
     sbx_wrap(&err, "process.args[0]");
     goto fail_sync;
   }
-  /* DONE carries the container's state, for a seccomp agent. */
+  /* exec -d returns right after DONE: the death signal must go before
+   * READY, and a runtime that dies before DONE shows as EOF.  DONE carries
+   * the container's state, for a seccomp agent. */
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (sbx_sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0) < 0 ||
       sbx_sync_expect(a->sync_fd, SYNC_DONE, NULL, &state_json, &err) < 0)
     _exit(1);
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (become_user_process(a, agent, state_json, &err) < 0)
     goto fail;
   execve(exec_path, p->args, envp);

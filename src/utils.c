@@ -276,9 +276,20 @@ char *sbx_find_executable(const char *file, char *const env[], struct sbx_error 
     return NULL;
   }
   if (strchr(file, '/')) {
+    int saved;
+    errno = 0;
     if (is_executable_file(file))
       return strdup(file);
-    sbx_fail(err, errno ? errno : EACCES, "exec `%s`", file);
+    saved = errno ? errno : EACCES;
+    /* Engines map these words to exit codes 127 and 126, as for runc. */
+    if (saved == ENOENT || saved == EACCES) {
+      sbx_fail(err, 0, "exec `%s`: %s", file,
+               saved == ENOENT ? "no such file or directory" : "permission denied");
+      if (err)
+        err->errnum = saved;
+    } else {
+      sbx_fail(err, saved, "exec `%s`", file);
+    }
     return NULL;
   }
   for (size_t i = 0; env && env[i]; i++)

@@ -83,6 +83,28 @@ else
 	failed=$((failed + 1))
 fi
 
+# ---- engine suites (Docker, Podman, containerd), when asked for ----
+# ENGINE_TESTS=1 runs tests/engines with runc (validating the suites) and
+# then with agentsbx; .ci/run installs the engines and sets it.
+count_tap() { # FILE: adds its results to the totals
+	local p s f
+	p=$(grep -cE '^ok [0-9]+' "$1")
+	s=$(grep -cE '^ok [0-9]+ .*# skip' "$1")
+	f=$(grep -cE '^not ok [0-9]+' "$1")
+	passed=$((passed + p - s))
+	skipped=$((skipped + s))
+	failed=$((failed + f))
+	[ "$((p + f))" -gt 0 ] || failed=$((failed + 1)) # a suite that ran nothing failed
+}
+if [ -n "${ENGINE_TESTS:-}" ]; then
+	for rt in runc agentsbx; do
+		echo "== engine suites with $rt"
+		tap="$logdir/engines-$rt.tap"
+		ENGINE_RUNTIME=$rt BATS_TEST_TIMEOUT=300 bats --tap --timing tests/engines 2>&1 | tee "$tap"
+		count_tap "$tap"
+	done
+fi
+
 summary="tests: $passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
 echo
