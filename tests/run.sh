@@ -84,8 +84,10 @@ else
 fi
 
 # ---- engine suites (Docker, Podman, containerd), when asked for ----
-# ENGINE_TESTS=1 runs tests/engines with runc (validating the suites) and
-# then with agentsbx; .ci/run installs the engines and sets it.
+# ENGINE_TESTS=1 runs tests/engines with runc (validating the suites), with
+# agentsbx under the policy none (runc equivalence), and with agentsbx under
+# its default policy (what the policy allows works through the engine, what
+# it forbids is refused); .ci/run installs the engines and sets it.
 count_tap() { # FILE: adds its results to the totals
 	local p s f
 	p=$(grep -cE '^ok [0-9]+' "$1")
@@ -97,10 +99,12 @@ count_tap() { # FILE: adds its results to the totals
 	[ "$((p + f))" -gt 0 ] || failed=$((failed + 1)) # a suite that ran nothing failed
 }
 if [ -n "${ENGINE_TESTS:-}" ]; then
-	for rt in runc agentsbx; do
-		echo "== engine suites with $rt"
-		tap="$logdir/engines-$rt.tap"
-		ENGINE_RUNTIME=$rt BATS_TEST_TIMEOUT=300 bats --tap --timing tests/engines 2>&1 | tee "$tap"
+	for pass in runc:none agentsbx:none agentsbx:default; do
+		rt=${pass%%:*} policy=${pass#*:}
+		echo "== engine suites with $rt (policy $policy)"
+		tap="$logdir/engines-$rt-$policy.tap"
+		ENGINE_RUNTIME=$rt ENGINE_POLICY=$policy BATS_TEST_TIMEOUT=300 \
+			bats --tap --timing tests/engines 2>&1 | tee "$tap"
 		count_tap "$tap"
 	done
 fi

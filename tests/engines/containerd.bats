@@ -260,6 +260,14 @@ wait_status() { eng_wait 10 sh -c "[ \"\$(ctr --address '$ENG_TMP/containerd.soc
 }
 
 @test "containerd: --cap-drop / --cap-add" {
+	if eng_policy_enforced; then
+		# agent-safe drops every capability, whatever the engine grants
+		run C run --rm "${R[@]}" --cap-add CAP_SYS_ADMIN $IMG t-cap grep CapEff /proc/self/status
+		[[ "$output" == *0000000000000000 ]]
+		run C run --rm "${R[@]}" $IMG t-cap sh -c 'touch /tmp/f; chown 1000 /tmp/f'
+		[ "$status" -ne 0 ]
+		return 0
+	fi
 	run C run --rm "${R[@]}" --cap-drop CAP_CHOWN $IMG t-cap sh -c 'touch /tmp/f; chown 1000 /tmp/f'
 	[ "$status" -ne 0 ]
 	run C run --rm "${R[@]}" $IMG t-cap sh -c 'touch /tmp/f; chown 1000 /tmp/f'
@@ -273,6 +281,12 @@ wait_status() { eng_wait 10 sh -c "[ \"\$(ctr --address '$ENG_TMP/containerd.soc
 }
 
 @test "containerd: noNewPrivileges (ctr's default spec sets it; spec without it)" {
+	if eng_policy_enforced; then
+		# the policy forces no_new_privs even where the spec turns it off
+		run C run --rm "${R[@]}" --config "$(spec '.process.noNewPrivileges = false | .process.args = ["grep", "NoNewPrivs", "/proc/self/status"]')" t-nnp
+		[[ "$output" == *1 ]]
+		return 0
+	fi
 	local s
 	s=$(spec '.process.noNewPrivileges = false | .process.args = ["grep", "NoNewPrivs", "/proc/self/status"]')
 	run C run --rm "${R[@]}" --config "$s" t-nnp
@@ -282,6 +296,13 @@ wait_status() { eng_wait 10 sh -c "[ \"\$(ctr --address '$ENG_TMP/containerd.soc
 }
 
 @test "containerd: --seccomp loads the default profile (Seccomp: 2)" {
+	if eng_policy_enforced; then
+		# the policy's seccomp layer stays when the engine's is off
+		run C run --rm "${R[@]}" $IMG t-sec sh -c "grep '^Seccomp:' /proc/self/status; unshare -m true"
+		[[ "${lines[0]}" == *2 ]]
+		[ "$status" -ne 0 ]
+		return 0
+	fi
 	run C run --rm "${R[@]}" --seccomp $IMG t-sec grep '^Seccomp:' /proc/self/status
 	[[ "$output" == *2 ]]
 	run C run --rm "${R[@]}" $IMG t-sec grep '^Seccomp:' /proc/self/status
@@ -310,6 +331,17 @@ wait_status() { eng_wait 10 sh -c "[ \"\$(ctr --address '$ENG_TMP/containerd.soc
 	run C run --rm "${R[@]}" --with-ns "network:/run/netns/$NS_B" $IMG t-cli sh -c "
 		[ \"\$(stat -L -c %i /proc/self/ns/net)\" = $ino ] || { echo wrong-netns; exit 9; }
 		printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 5 10.213.78.1 8080"
+	if eng_policy_enforced; then
+		# network none holds in the namespace we made: nothing gets through
+		[[ "$output" != *"200 OK"* ]]
+		C task kill -s SIGKILL t-srv
+		wait_status t-srv STOPPED
+		C task rm t-srv
+		C container rm t-srv
+		ip netns del "$NS_A"
+		ip netns del "$NS_B"
+		return 0
+	fi
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"200 OK"* ]]
 	[[ "$output" == *"hello from agbx-busybox"* ]]

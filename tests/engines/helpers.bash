@@ -106,6 +106,9 @@ eng_make_rootfs_tar() {
 	fi
 	mkdir -p "$r"/{bin,etc,tmp,proc,sys,dev,root,home/agent,var/www,data,run}
 	chmod 1777 "$r/tmp"
+	# the image's / as any image has it (mktemp made it 0700), so a
+	# non-root user without capabilities can use it
+	chmod 755 "$r"
 	cp "$bb" "$r/bin/busybox"
 	local app
 	for app in $("$bb" --list); do
@@ -282,3 +285,8 @@ eng_in_subnet() {
 	local mask=$(((0xffffffff << (32 - bits)) & 0xffffffff))
 	[ $((x & mask)) -eq $((y & mask)) ]
 }
+
+# eng_policy_enforced: true in the pass under agentsbx's default policy
+# (agent-safe; ENGINE_POLICY=default), where the tests whose outcome the
+# policy changes check instead that what it forbids is refused.
+eng_policy_enforced() { [ "$ENGINE_RUNTIME" = agentsbx ] && [ "${ENGINE_POLICY:-none}" = default ]; }
