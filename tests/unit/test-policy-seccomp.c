@@ -1,0 +1,134 @@
+/* test-policy-seccomp.c: the policy's seccomp layers, installed in a child
+ * that is root with every capability (as the test runs), must deny what
+ * they promise and leave common work alone. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "policy_seccomp.h"
+#include "unit.h"
+
+/* Run each probe in a child under the layer; returns a bitmask of the
+ * probes that were denied with the expected errno. */
+enum { P_MOUNT, P_UNSHARE_NS, P_UNSHARE_FILES, P_BPF, P_PTRACE, P_CLONE3, P_SETNS, P_KEYCTL,
+       P_GETPID, P_FORK, P_COUNT };
+
+static int probe_denied(int probe)
+{
+  long r;
+
+  errno = 0;
+  switch (probe) {
+  case P_MOUNT: r = syscall(SYS_mount, "none", "/", "tmpfs", 0, NULL); return r < 0 && errno == EPERM;
+  case P_UNSHARE_NS: r = unshare(CLONE_NEWUSER); return r < 0 && errno == EPERM;
+  case P_UNSHARE_FILES: r = unshare(CLONE_FILES); return r < 0 && errno == EPERM;
+  case P_BPF: r = syscall(SYS_bpf, 0, NULL, 0); return r < 0 && errno == EPERM;
+  case P_PTRACE: r = syscall(SYS_ptrace, 0 /* TRACEME */, 0, 0, 0); return r < 0 && errno == EPERM;
+  case P_CLONE3: r = syscall(SYS_clone3, NULL, 0); return r < 0 && errno == ENOSYS;
+  case P_SETNS: r = syscall(SYS_setns, 0, 0); return r < 0 && errno == EPERM;
+  case P_KEYCTL: r = syscall(SYS_keyctl, 0, 0, 0, 0, 0); return r < 0 && errno == EPERM;
+  case P_GETPID: r = getpid(); return r <= 0;
+  case P_FORK: {
+    pid_t c = fork();
+    if (c == 0)
+      _exit(0);
+    if (c > 0)
+      waitpid(c, NULL, 0);
+    return c < 0;
+  }
+  }
+  return 0;
+}
+
+static unsigned denied_under(enum sbx_policy_seccomp level)
+{
+  struct sbx_seccomp_program p;
+  struct sbx_error err = { 0 };
+  int fds[2], status;
+  unsigned mask = 0;
+  pid_t child;
+
+  if (sbx_policy_seccomp_compile(level, &p, &err) < 0 || pipe(fds) < 0)
+    return ~0u;
+  child = fork();
+  if (child == 0) {
+    int listener = -1;
+    unsigned m = 0;
+    close(fds[0]);
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (p.bpf && sbx_seccomp_install(&p, &listener, &err) < 0)
+      _exit(2);
+    for (int i = 0; i < P_COUNT; i++)
+      if (probe_denied(i))
+        m |= 1u << i;
+    if (write(fds[1], &m, sizeof m) != sizeof m)
+      _exit(3);
+    _exit(0);
+  }
+  close(fds[1]);
+  if (read(fds[0], &mask, sizeof mask) != sizeof mask)
+    mask = ~0u;
+  close(fds[0]);
+  waitpid(child, &status, 0);
+  sbx_seccomp_program_release(&p);
+  sbx_error_clear(&err);
+  return mask;
+}
+
+#define BIT(x) (1u << (x))
+
+static void test_config_adds_nothing(void)
+{
+  struct sbx_seccomp_program p;
+  struct sbx_error err = { 0 };
+
+  CHECK_INT(sbx_policy_seccomp_compile(SBX_POLICY_SECCOMP_CONFIG, &p, &err), 0);
+  CHECK(p.bpf == NULL);
+}
+
+static void test_default_denies_escapes(void)
+{
+  unsigned m = denied_under(SBX_POLICY_SECCOMP_DEFAULT);
+
+  CHECK(m != ~0u);
+  CHECK(m & BIT(P_MOUNT));
+  CHECK(m & BIT(P_UNSHARE_NS));
+  CHECK(m & BIT(P_BPF));
+  CHECK(m & BIT(P_PTRACE));
+  CHECK(m & BIT(P_CLONE3));
+  CHECK(m & BIT(P_SETNS));
+  CHECK(m & BIT(P_KEYCTL));
+  /* ... and only them */
+  CHECK(!(m & BIT(P_UNSHARE_FILES)));
+  CHECK(!(m & BIT(P_GETPID)));
+  CHECK(!(m & BIT(P_FORK)));
+}
+
+static void test_strict_allows_only_common_work(void)
+{
+  unsigned m = denied_under(SBX_POLICY_SECCOMP_STRICT);
+
+  CHECK(m != ~0u);
+  CHECK(m & BIT(P_MOUNT));
+  CHECK(m & BIT(P_UNSHARE_NS));
+  CHECK(m & BIT(P_UNSHARE_FILES)); /* not on the allow list at all */
+  CHECK(m & BIT(P_BPF));
+  CHECK(m & BIT(P_PTRACE));
+  CHECK(m & BIT(P_CLONE3));
+  CHECK(!(m & BIT(P_GETPID)));
+  CHECK(!(m & BIT(P_FORK)));
+}
+
+int main(void)
+{
+  RUN(test_config_adds_nothing);
+  RUN(test_default_denies_escapes);
+  RUN(test_strict_allows_only_common_work);
+  return unit_finish("policy-seccomp");
+}
