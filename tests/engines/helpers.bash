@@ -290,3 +290,21 @@ eng_in_subnet() {
 # (agent-safe; ENGINE_POLICY=default), where the tests whose outcome the
 # policy changes check instead that what it forbids is refused.
 eng_policy_enforced() { [ "$ENGINE_RUNTIME" = agentsbx ] && [ "${ENGINE_POLICY:-none}" = default ]; }
+
+# The default policy's outcomes through a docker-style CLI function ($1: D
+# or P), shared by the docker and podman suites.
+eng_policy_caps() { # every capability dropped, whatever the engine grants
+	run "$1" run --rm --cap-add SYS_ADMIN $IMG grep CapEff /proc/self/status
+	[[ "$output" == *0000000000000000 ]] || return 1
+	run "$1" run --rm $IMG sh -c 'touch /tmp/f; chown 1000 /tmp/f'
+	[ "$status" -ne 0 ]
+}
+eng_policy_nnp() { # no_new_privs without the engine asking
+	run "$1" run --rm $IMG grep NoNewPrivs /proc/self/status
+	[[ "$output" == *1 ]]
+}
+eng_policy_seccomp() { # the policy's layer stays when the engine's is off
+	run "$1" run --rm --security-opt seccomp=unconfined $IMG sh -c "grep '^Seccomp:' /proc/self/status; unshare -m true"
+	[[ "${lines[0]}" == *2 ]] || return 1
+	[ "$status" -ne 0 ]
+}
