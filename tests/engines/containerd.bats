@@ -415,8 +415,9 @@ wait_status() { eng_wait 10 sh -c "[ \"\$(ctr --address '$ENG_TMP/containerd.soc
 
 @test "containerd: --log-uri file keeps the output" {
 	C run --rm "${R[@]}" --log-uri "file://$ENG_TMP/ctr.log" $IMG t-logs sh -c 'echo to-out; echo to-err >&2'
-	grep -q to-out "$ENG_TMP/ctr.log"
-	grep -q to-err "$ENG_TMP/ctr.log"
+	# the shim copies each stream to the file on its own, after the exit
+	eng_wait 10 grep -q to-out "$ENG_TMP/ctr.log"
+	eng_wait 10 grep -q to-err "$ENG_TMP/ctr.log"
 }
 
 @test "containerd: task metrics and task ps" {
