@@ -6,6 +6,7 @@
 # dir, its own socket, --iptables=false.  ENGINE_RUNTIME=runc|agentsbx.
 
 load helpers
+load cli_common
 
 D() { "$ENG_DOCKER" -H "unix://$ENG_TMP/docker.sock" "$@"; }
 
@@ -108,20 +109,11 @@ L=(--label agbx-test=1)
 }
 
 @test "docker: run --rm exit status" {
-	run D run --rm $IMG sh -c 'exit 42'
-	[ "$status" -eq 42 ]
-	run D run --rm $IMG true
-	[ "$status" -eq 0 ]
-	# The CLI maps runtime errors to 127 (not found) / 126 (not executable)
-	# by matching Go's lower-case errno text in the runtime's message.
-	run -127 D run --rm $IMG /does-not-exist
-	run -126 D run --rm $IMG /etc/passwd
+	eng_common_run_rm_exit_status D
 }
 
 @test "docker: stdout and stderr are kept apart" {
-	D run --rm $IMG sh -c 'echo out; echo err >&2' >"$ENG_TMP/o" 2>"$ENG_TMP/e"
-	[ "$(cat "$ENG_TMP/o")" = out ]
-	[ "$(cat "$ENG_TMP/e")" = err ]
+	eng_common_stdout_and_stderr_are_kept_apart D
 }
 
 @test "docker: -i passes stdin" {
@@ -163,40 +155,19 @@ L=(--label agbx-test=1)
 }
 
 @test "docker: env, user, workdir" {
-	run D run --rm -e FOO=bar -u 1000:1000 -w /home/agent $IMG sh -c 'echo $FOO; id -u; id -g; pwd; echo $HOME'
-	[ "$status" -eq 0 ]
-	[ "${lines[*]}" = "bar 1000 1000 /home/agent /home/agent" ]
-	run D run --rm -u nobody $IMG id -un
-	[ "$output" = nobody ]
+	eng_common_env_user_workdir D
 }
 
 @test "docker: --read-only rootfs (with a writable --tmpfs)" {
-	run D run --rm --read-only $IMG touch /x
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"Read-only file system"* ]]
-	run D run --rm --read-only --tmpfs /run $IMG sh -c 'touch /run/ok && echo ok'
-	[ "$output" = ok ]
+	eng_common_read_only_rootfs_with_a_writable_tmpfs D
 }
 
 @test "docker: bind volumes (rw, ro) and named volumes" {
-	mkdir -p "$ENG_TMP/vol"
-	echo host >"$ENG_TMP/vol/in"
-	run D run --rm -v "$ENG_TMP/vol:/data" $IMG sh -c 'cat /data/in; echo ctr >/data/out'
-	[ "$output" = host ]
-	[ "$(cat "$ENG_TMP/vol/out")" = ctr ]
-	run D run --rm -v "$ENG_TMP/vol:/data:ro" $IMG sh -c 'echo x >/data/out'
-	[ "$status" -ne 0 ]
-	[ "$(cat "$ENG_TMP/vol/out")" = ctr ]
-	D run --rm -v agbx-nv:/nv $IMG sh -c 'echo kept >/nv/f'
-	run D run --rm -v agbx-nv:/nv $IMG cat /nv/f
-	[ "$output" = kept ]
-	D volume rm agbx-nv
+	eng_common_bind_volumes_rw_ro_and_named_volumes D
 }
 
 @test "docker: --tmpfs with a size" {
-	run D run --rm --tmpfs /scratch:size=1m $IMG sh -c 'grep " /scratch " /proc/mounts; dd if=/dev/zero of=/scratch/f bs=1k count=2048 2>&1; echo rc=$?'
-	[[ "${lines[0]}" == "tmpfs /scratch tmpfs "* ]]
-	[[ "$output" == *"No space left on device"* ]]
+	eng_common_tmpfs_with_a_size D
 }
 
 @test "docker: --memory enforced (memory bomb killed)" {
@@ -210,44 +181,15 @@ L=(--label agbx-test=1)
 }
 
 @test "docker: --pids-limit enforced (fork bomb stopped)" {
-	run D run --rm --pids-limit 16 $IMG sh -c "cat /sys/fs/cgroup/pids/pids.max; $ENG_FORK_BOMB"
-	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = 16 ]
-	[[ "$output" != *all-forked* ]]
-	local n=${output##*procs=}
-	[ "$n" -le 16 ]
-	[ "$n" -ge 8 ]
+	eng_common_pids_limit_enforced_fork_bomb_stopped D
 }
 
 @test "docker: --cap-drop / --cap-add" {
-	if eng_policy_enforced; then
-		eng_policy_caps D
-		return
-	fi
-	run D run --rm --cap-drop ALL $IMG sh -c 'grep CapEff /proc/self/status'
-	[[ "$output" == *0000000000000000 ]]
-	run D run --rm --cap-drop CHOWN $IMG sh -c 'touch /tmp/f; chown 1000 /tmp/f'
-	[ "$status" -ne 0 ]
-	run D run --rm $IMG sh -c 'touch /tmp/f; chown 1000 /tmp/f'
-	[ "$status" -eq 0 ]
-	# CAP_SYS_ADMIN is bit 21, not in the default set.
-	run D run --rm --cap-add SYS_ADMIN $IMG sh -c 'grep CapEff /proc/self/status'
-	local eff=$((16#${output##*:	}))
-	[ $(((eff >> 21) & 1)) -eq 1 ]
-	run D run --rm $IMG sh -c 'grep CapEff /proc/self/status'
-	eff=$((16#${output##*:	}))
-	[ $(((eff >> 21) & 1)) -eq 0 ]
+	eng_common_cap_drop_cap_add D
 }
 
 @test "docker: --security-opt no-new-privileges" {
-	if eng_policy_enforced; then
-		eng_policy_nnp D
-		return
-	fi
-	run D run --rm --security-opt no-new-privileges $IMG grep NoNewPrivs /proc/self/status
-	[[ "$output" == *1 ]]
-	run D run --rm $IMG grep NoNewPrivs /proc/self/status
-	[[ "$output" == *0 ]]
+	eng_common_security_opt_no_new_privileges D
 }
 
 @test "docker: default seccomp profile loaded (Seccomp: 2), unconfined works" {
@@ -265,8 +207,7 @@ L=(--label agbx-test=1)
 }
 
 @test "docker: --network none has only loopback" {
-	run D run --rm --network none $IMG sh -c 'ls /sys/class/net'
-	[ "$output" = lo ]
+	eng_common_network_none_has_only_loopback D
 }
 
 @test "docker: default bridge network reaches a listener in another container" {
@@ -339,21 +280,11 @@ L=(--label agbx-test=1)
 }
 
 @test "docker: restart gives a new init process" {
-	D run -d "${L[@]}" --name t-restart $IMG sleep 300
-	local p1 p2
-	p1=$(D inspect -f '{{.State.Pid}}' t-restart)
-	D restart -t 1 t-restart
-	p2=$(D inspect -f '{{.State.Pid}}' t-restart)
-	[ "$p1" != "$p2" ]
-	run D inspect -f '{{.State.Running}}' t-restart
-	[ "$output" = true ]
+	eng_common_restart_gives_a_new_init_process D
 }
 
 @test "docker: logs keeps stdout and stderr" {
-	D run "${L[@]}" --name t-logs $IMG sh -c 'echo to-out; echo to-err >&2'
-	D logs t-logs >"$ENG_TMP/lo" 2>"$ENG_TMP/le"
-	[ "$(cat "$ENG_TMP/lo")" = to-out ]
-	[ "$(cat "$ENG_TMP/le")" = to-err ]
+	eng_common_logs_keeps_stdout_and_stderr D
 }
 
 @test "docker: stats --no-stream and top" {
