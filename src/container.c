@@ -250,7 +250,7 @@ static int make_fifo(struct create *c, struct sbx_error *err)
 static void init_args(struct create *c, struct sbx_init_args *a, unsigned long flags)
 {
   *a = (struct sbx_init_args){
-    .config = c->config, .rootfs = c->rootfs, .bundle = c->bundle,
+    .config = c->config, .config_json = c->config_text, .rootfs = c->rootfs, .bundle = c->bundle,
     .fifo_fd = c->fifo_fd, .console_fd = c->console_fd, .preserve_fds = c->opts->preserve_fds,
     .no_pivot = c->opts->no_pivot, .no_new_keyring = c->opts->no_new_keyring,
     .new_userns = (flags & CLONE_NEWUSER) != 0, .caps = c->caps,

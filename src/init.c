@@ -314,7 +314,9 @@ struct init_wire {
 int sbx_init_args_send(int fd, const struct sbx_init_args *a, struct sbx_error *err)
 {
   char *msg = NULL;
-  cleanup_free char *config = oci_config_write(a->config, false, &msg);
+  /* create already has the (overlaid) config as text: send that. */
+  cleanup_free char *written = a->config_json ? NULL : oci_config_write(a->config, false, &msg);
+  const char *config = a->config_json ? a->config_json : written;
   const char *parts[WIRE_PARTS] = { a->rootfs ? a->rootfs : "", a->bundle ? a->bundle : "",
                                    a->cgroup_path ? a->cgroup_path : "", config,
                                    a->seccomp.bpf, a->policy_seccomp.bpf };

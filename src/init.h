@@ -13,6 +13,7 @@
 
 struct sbx_init_args {
   const struct oci_config *config;
+  const char *config_json;   /* config as JSON when the caller has it, else NULL */
   const char *rootfs;        /* absolute host path */
   const char *bundle;        /* absolute host path */
   int sync_fd;               /* init's end of the sync socket */
