@@ -145,7 +145,6 @@ static inline void sbx_policy_freep(struct sbx_policy **p) { sbx_policy_free(*p)
 
 /* ---- names ---- */
 const char *sbx_perm_name(enum sbx_perm p);               /* "none" ... "write" */
-bool sbx_perm_from_name(const char *s, enum sbx_perm *out);
 const char *sbx_seccomp_mode_name(enum sbx_seccomp_mode m);
 const char *sbx_net_mode_name(enum sbx_net_mode m);
 const char *sbx_policy_source_name(enum sbx_policy_source s);

@@ -40,16 +40,6 @@ const char *sbx_perm_name(enum sbx_perm p)
   return (unsigned)p <= SBX_PERM_WRITE ? perm_names[p] : "?";
 }
 
-bool sbx_perm_from_name(const char *s, enum sbx_perm *out)
-{
-  for (int i = 0; perm_names[i]; i++)
-    if (strcmp(s, perm_names[i]) == 0) {
-      *out = (enum sbx_perm)i;
-      return true;
-    }
-  return false;
-}
-
 const char *sbx_seccomp_mode_name(enum sbx_seccomp_mode m)
 {
   return (unsigned)m <= SBX_SECCOMP_STRICT ? seccomp_names[m] : "?";
