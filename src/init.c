@@ -193,21 +193,26 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
   return 0;
 }
 
+/* Report READY and take DONE, which carries the container's state.  The
+ * runtime returns right after DONE (create, exec -d), so the death signal
+ * goes first; a runtime that dies before DONE shows as EOF, and we exit. */
+static void handshake_ready(const struct sbx_init_args *a, char **state_json)
+{
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  free(*state_json);
+  *state_json = NULL;
+  if (sbx_sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0) < 0 ||
+      sbx_sync_expect(a->sync_fd, SYNC_DONE, NULL, state_json, NULL) < 0)
+    _exit(1);
+}
+
 static int wait_for_start(const struct sbx_init_args *a, char **state_json, struct sbx_error *err)
 {
   char byte;
   ssize_t n;
 
-  /* create exits right after DONE, so the death signal must go first; a
-   * create that dies before DONE shows as EOF, and we exit then. */
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  if (sbx_sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0) < 0)
-    return sbx_fail(err, errno, "sync");
-  free(*state_json);
-  *state_json = NULL;
-  /* DONE carries the state in status "created", for startContainer. */
-  if (sbx_sync_expect(a->sync_fd, SYNC_DONE, NULL, state_json, err) < 0)
-    _exit(1);
+  /* DONE's state is in status "created", for startContainer. */
+  handshake_ready(a, state_json);
   close(a->sync_fd);
   do
     n = read(a->fifo_fd, &byte, 1);
@@ -278,13 +283,8 @@ static __attribute__((noreturn)) void exec_run(const struct sbx_init_args *a)
     sbx_wrap(&err, "process.args[0]");
     goto fail_sync;
   }
-  /* exec -d returns right after DONE: the death signal must go before
-   * READY, and a runtime that dies before DONE shows as EOF.  DONE carries
-   * the container's state, for a seccomp agent. */
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  if (sbx_sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0) < 0 ||
-      sbx_sync_expect(a->sync_fd, SYNC_DONE, NULL, &state_json, &err) < 0)
-    _exit(1);
+  /* DONE's state is for a seccomp agent. */
+  handshake_ready(a, &state_json);
   if (become_user_process(a, agent, state_json, &err) < 0)
     goto fail;
   execve(exec_path, p->args, envp);
