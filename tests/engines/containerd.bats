@@ -299,7 +299,7 @@ wait_status() { eng_wait 10 sh -c "[ \"\$(ctr --address '$ENG_TMP/containerd.soc
 	if eng_policy_enforced; then
 		# the policy's seccomp layer stays when the engine's is off
 		run C run --rm "${R[@]}" $IMG t-sec sh -c "grep '^Seccomp:' /proc/self/status; unshare -m true"
-		[[ "${lines[0]}" == *2 ]]
+		grep -qE "^Seccomp:\s+2$" <<<"$output"
 		[ "$status" -ne 0 ]
 		return 0
 	fi

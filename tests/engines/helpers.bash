@@ -305,6 +305,6 @@ eng_policy_nnp() { # no_new_privs without the engine asking
 }
 eng_policy_seccomp() { # the policy's layer stays when the engine's is off
 	run "$1" run --rm --security-opt seccomp=unconfined $IMG sh -c "grep '^Seccomp:' /proc/self/status; unshare -m true"
-	[[ "${lines[0]}" == *2 ]] || return 1
+	grep -qE "^Seccomp:\s+2$" <<<"$output" || return 1
 	[ "$status" -ne 0 ]
 }
