@@ -36,6 +36,7 @@
 #include "init.h"
 #include "audit.h"
 #include "monitor.h"
+#include "fs_policy_mounts.h"
 #include "policy_apply.h"
 #include "policy_seccomp.h"
 #include "seccomp_filter.h"
@@ -71,6 +72,7 @@ struct create {
   struct sbx_policy_effects policy;
   struct sbx_policy *policy_doc;
   struct sbx_seccomp_program policy_seccomp;
+  char *fs_policy;            /* the policy for init, when it restricts files */
 };
 
 static void create_release(struct create *c)
@@ -91,6 +93,7 @@ static void create_release(struct create *c)
   sbx_seccomp_program_release(&c->policy_seccomp);
   sbx_policy_effects_release(&c->policy);
   sbx_policy_free(c->policy_doc);
+  free(c->fs_policy);
 }
 
 /* Undo a failed create: the process, its cgroup, the state directory. */
@@ -166,6 +169,10 @@ static int apply_policy(struct create *c, struct sbx_error *err)
   if (c->config_text == NULL)
     return sbx_fail_take(err, EINVAL, msg);
   c->config_len = strlen(c->config_text);
+  /* init applies the filesystem rules and the exec allowlist itself */
+  if (sbx_fs_policy_needed(c->policy_doc) &&
+      (c->fs_policy = sbx_policy_to_json(c->policy_doc, false, err)) == NULL)
+    return -1;
   sbx_log(c->ctx, SBX_LOG_DEBUG, "container %s: policy %s (%s)", c->id, c->policy.name,
           c->policy.digest);
   return 0;
@@ -258,6 +265,7 @@ static void init_args(struct create *c, struct sbx_init_args *a, unsigned long f
     .new_cgroupns = (sbx_ns_new_flags(c->config->linux_) & CLONE_NEWCGROUP) != 0,
     .cgroup_path = c->cgroup_path, .mntns_fd = -1, .seccomp = c->seccomp,
     .policy_seccomp = c->policy_seccomp, .isolate_network = c->policy.isolate_network,
+    .fs_policy = c->fs_policy,
   };
 }
 
@@ -378,11 +386,24 @@ static void audit_created(struct create *c)
     sbx_log(c->ctx, SBX_LOG_WARNING, "audit: %s", err.msg);
 }
 
+/* The Landlock grants init applied to itself, for every exec to apply. */
+static int save_landlock(struct create *c, const char *plan, struct sbx_error *err)
+{
+  cleanup_free char *path = NULL;
+
+  if (plan == NULL || *plan == '\0')
+    return 0;
+  path = sbx_state_file(c->ctx, c->id, "landlock");
+  if (path == NULL)
+    return sbx_fail(err, ENOMEM, "state");
+  return sbx_write_file_atomic(path, plan, strlen(plan), 0600, err);
+}
+
 /* The parent's half of the sync protocol, from clone to "created". */
 static int drive_init(struct create *c, struct sbx_error *err)
 {
   const struct oci_config *cfg = c->config;
-  cleanup_free char *state_json = NULL;
+  cleanup_free char *state_json = NULL, *plan = NULL;
   unsigned long long start_time = 0;
 
   if ((c->spawn.clone_flags & CLONE_NEWUSER) && sbx_ns_write_id_maps(c->pid, cfg->linux_, err) < 0)
@@ -412,10 +433,11 @@ static int drive_init(struct create *c, struct sbx_error *err)
     return sbx_fail(err, errno, "sync with the container process");
   sbx_log(c->ctx, SBX_LOG_DEBUG, "container %s: cgroup %s, runtime hooks done", c->id,
           c->cgroup_path);
-  if (sbx_sync_expect(c->sync, SYNC_READY, NULL, NULL, err) < 0)
+  if (sbx_sync_expect(c->sync, SYNC_READY, NULL, &plan, err) < 0)
     return -1;
   sbx_log(c->ctx, SBX_LOG_DEBUG, "container %s: rootfs ready, waiting for start", c->id);
-  if (save_state(c, start_time, err) < 0 || watch_limits(c, start_time, err) < 0)
+  if (save_state(c, start_time, err) < 0 || save_landlock(c, plan, err) < 0 ||
+      watch_limits(c, start_time, err) < 0)
     return -1;
   audit_created(c);
   free(state_json);

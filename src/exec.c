@@ -19,6 +19,7 @@
 #include "container.h"
 #include "audit.h"
 #include "namespaces.h"
+#include "fs_policy_mounts.h"
 #include "policy_apply.h"
 #include "policy_seccomp.h"
 #include "process.h"
@@ -38,6 +39,7 @@ struct exec_run {
   struct sbx_seccomp_program seccomp;
   struct sbx_seccomp_program policy_seccomp;
   struct sbx_policy *policy;   /* the container's, NULL: none */
+  char *landlock;              /* the container's Landlock grants, NULL: none */
   int console_fd;
   int sync;
   pid_t pid;
@@ -59,8 +61,14 @@ static int load_container(struct exec_run *r, const char *id, struct sbx_error *
     return sbx_invalid(err, "cannot exec in a paused container (use --ignore-paused)");
   {
     cleanup_free char *saved = sbx_state_file(r->ctx, id, "policy.json");
+    cleanup_free char *grants = sbx_state_file(r->ctx, id, "landlock");
     if (saved == NULL || sbx_policy_load_saved(saved, &r->policy, err) < 0)
       return -1;
+    /* A container with a filesystem policy must have its grants. */
+    if (grants == NULL || (sbx_read_file(grants, &r->landlock, NULL, err) < 0 &&
+                           (err->errnum != ENOENT || sbx_fs_policy_needed(r->policy))))
+      return -1;
+    sbx_error_clear(err);
   }
   path = sbx_state_file(r->ctx, id, "config.json");
   if (sbx_read_file(path, &text, &len, err) < 0)
@@ -266,6 +274,7 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
   sp.args.preserve_fds = r->o->preserve_fds;
   sp.args.in_userns = oci_linux_namespace(r->config->linux_, "user") != NULL;
   sp.args.mntns_fd = r->mntns_fd;
+  sp.args.landlock_plan = r->landlock;
   /* The container's filter applies to every process in it. */
   if (l && sbx_seccomp_compile(l->seccomp, &r->seccomp, err) < 0)
     return -1;
@@ -344,6 +353,7 @@ out:
   sbx_seccomp_program_release(&r.seccomp);
   sbx_seccomp_program_release(&r.policy_seccomp);
   sbx_policy_free(r.policy);
+  free(r.landlock);
   oci_config_free(r.config);
   sbx_state_release(&r.st);
   return ret;

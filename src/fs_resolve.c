@@ -21,12 +21,10 @@ const char *sbx_fd_path(int fd, char buf[32])
   return buf;
 }
 
-int sbx_open_in_root(int rootfd, const char *path, int flags, struct sbx_error *err)
+static int open_resolved(int rootfd, const char *path, int flags, unsigned long long resolve,
+                         struct sbx_error *err)
 {
-  struct open_how how = {
-    .flags = (unsigned)(flags | O_CLOEXEC),
-    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-  };
+  struct open_how how = { .flags = (unsigned)(flags | O_CLOEXEC), .resolve = resolve };
   int fd;
 
   while (*path == '/')
@@ -39,6 +37,17 @@ int sbx_open_in_root(int rootfd, const char *path, int flags, struct sbx_error *
   if (fd < 0)
     return sbx_fail(err, errno, "open `%s` in the container root", path);
   return fd;
+}
+
+int sbx_open_in_root(int rootfd, const char *path, int flags, struct sbx_error *err)
+{
+  return open_resolved(rootfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, err);
+}
+
+int sbx_open_beneath(int rootfd, const char *path, int flags, struct sbx_error *err)
+{
+  return open_resolved(rootfd, path, flags | O_NOFOLLOW,
+                       RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, err);
 }
 
 int sbx_open_parent_in_root(int rootfd, const char *path, char **copy, const char **base,

@@ -12,6 +12,9 @@
 
 /* openat2(rootfd, path, flags, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS). */
 int sbx_open_in_root(int rootfd, const char *path, int flags, struct sbx_error *err);
+/* The same without following any symlink (a canonical path, e.g. one the
+ * filesystem policy recorded at create). */
+int sbx_open_beneath(int rootfd, const char *path, int flags, struct sbx_error *err);
 
 /* Open the parent directory of path inside root (O_PATH) and return the last
  * component in *base (pointer into a malloc'd copy in *copy). */

@@ -20,10 +20,13 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "fs_policy_mounts.h"
 #include "fs_resolve.h"
 #include "hooks.h"
+#include "landlock.h"
 #include "mounts.h"
 #include "network.h"
+#include "policy.h"
 #include "process.h"
 #include "sync.h"
 #include "sysctl.h"
@@ -117,14 +120,18 @@ static int connect_seccomp_agent(const struct sbx_init_args *a, struct sbx_error
   return sbx_seccomp_listener_connect(s->listener_path, err);
 }
 
-/* The last steps before execve, shared by init and exec: the filter goes
- * on before the capabilities are dropped when it cannot rely on
+/* The last steps before execve, shared by init and exec: Landlock first,
+ * while the process still has CAP_SYS_ADMIN (it may not have no_new_privs)
+ * and before a seccomp layer that denies the landlock syscalls; the filter
+ * goes on before the capabilities are dropped when it cannot rely on
  * no_new_privs (it needs CAP_SYS_ADMIN then), else as late as possible. */
 static int become_user_process(const struct sbx_init_args *a, int agent, const char *state_json,
-                               struct sbx_error *err)
+                               int landlock, struct sbx_error *err)
 {
   const struct oci_process *p = a->config->process;
 
+  if (landlock >= 0 && sbx_landlock_restrict(landlock, err) < 0)
+    return -1;
   if (sbx_process_set_exec_label(p, err) < 0)
     return -1;
   if (!p->no_new_privileges && install_seccomp(a, agent, state_json, err) < 0)
@@ -136,9 +143,58 @@ static int become_user_process(const struct sbx_init_args *a, int agent, const c
   return sbx_process_close_fds(a->preserve_fds, err);
 }
 
+/* The filesystem policy on the container's mounts, once they are all in
+ * place (hooks included) and before pivot_root; fs keeps the Landlock
+ * ruleset for become_user_process and its grants for the state directory. */
+struct init_fs {
+  struct sbx_fs_enforce e;
+  char *plan_text;
+};
+
+static int enforce_fs_policy(const struct sbx_init_args *a, struct init_fs *fs,
+                             struct sbx_error *err)
+{
+  const struct oci_config *c = a->config;
+  struct sbx_diags errors = { 0 };
+  struct sbx_policy *p = NULL;
+  int ret;
+
+  fs->e.ruleset = -1;
+  if (a->fs_policy == NULL || *a->fs_policy == '\0')
+    return 0;
+  ret = sbx_policy_parse(a->fs_policy, strlen(a->fs_policy), "policy", &p, &errors, err);
+  sbx_diags_free(&errors);
+  if (ret < 0)
+    return -1;
+  /* A terminal's pty goes on /dev/console after the pivot: its mount point
+   * must exist before /dev may turn read-only. */
+  if (c->process->terminal) {
+    cleanup_close int rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    cleanup_close int console = rootfd < 0 ? -1
+                                : sbx_mount_target_in_root(rootfd, "/dev/console", true, err);
+    if (console < 0) {
+      sbx_policy_free(p);
+      return rootfd < 0 ? sbx_fail(err, errno, "open rootfs") : -1;
+    }
+  }
+  fs->e = (struct sbx_fs_enforce){ .policy = p, .rootfs = a->rootfs, .ruleset = -1,
+                                   .root_readonly = c->root && c->root->readonly,
+                                   .own_pidns = oci_linux_namespace(c->linux_, "pid") != NULL };
+  ret = sbx_fs_policy_enforce(&fs->e, err);
+  fs->e.policy = NULL;
+  sbx_policy_free(p);
+  if (ret < 0)
+    return -1;
+  fs->plan_text = sbx_landlock_plan_format(&fs->e.plan);
+  if (fs->plan_text == NULL)
+    return sbx_fail(err, ENOMEM, "filesystem policy");
+  return 0;
+}
+
 /* Everything up to the point where the container waits for `start`. */
 static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***envp,
-                      char **state_json_out, int *agent, struct sbx_error *err)
+                      char **state_json_out, int *agent, struct init_fs *fs,
+                      struct sbx_error *err)
 {
   const struct oci_config *c = a->config;
   const struct oci_process *p = c->process;
@@ -170,6 +226,8 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
     return -1;
   if (a->seccomp.notify && (*agent = connect_seccomp_agent(a, err)) < 0)
     return -1;
+  if (enforce_fs_policy(a, fs, err) < 0)
+    return -1;
   if (sbx_rootfs_enter(a->rootfs, a->no_pivot, err) < 0)
     return -1;
   if (p->terminal && setup_terminal(a, err) < 0)
@@ -193,26 +251,28 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
   return 0;
 }
 
-/* Report READY and take DONE, which carries the container's state.  The
- * runtime returns right after DONE (create, exec -d), so the death signal
- * goes first; a runtime that dies before DONE shows as EOF, and we exit. */
-static void handshake_ready(const struct sbx_init_args *a, char **state_json)
+/* Report READY (with the Landlock grants create keeps for exec, if any)
+ * and take DONE, which carries the container's state.  The runtime returns
+ * right after DONE (create, exec -d), so the death signal goes first; a
+ * runtime that dies before DONE shows as EOF, and we exit. */
+static void handshake_ready(const struct sbx_init_args *a, const char *plan, char **state_json)
 {
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   free(*state_json);
   *state_json = NULL;
-  if (sbx_sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0) < 0 ||
+  if (sbx_sync_send(a->sync_fd, SYNC_READY, 0, plan, plan ? strlen(plan) : 0) < 0 ||
       sbx_sync_expect(a->sync_fd, SYNC_DONE, NULL, state_json, NULL) < 0)
     _exit(1);
 }
 
-static int wait_for_start(const struct sbx_init_args *a, char **state_json, struct sbx_error *err)
+static int wait_for_start(const struct sbx_init_args *a, const char *plan, char **state_json,
+                          struct sbx_error *err)
 {
   char byte;
   ssize_t n;
 
   /* DONE's state is in status "created", for startContainer. */
-  handshake_ready(a, state_json);
+  handshake_ready(a, plan, state_json);
   close(a->sync_fd);
   do
     n = read(a->fifo_fd, &byte, 1);
@@ -229,25 +289,43 @@ static __attribute__((noreturn)) void init_run(const struct sbx_init_args *a)
   char *exec_path = NULL, *state_json = NULL;
   char **envp = NULL;
   int agent = -1;
+  struct init_fs fs = { .e = { .ruleset = -1 } };
 
   /* Non-dumpable: nothing in the container may open /proc/1/exe, which is
    * still the runtime's binary until execve (CVE-2019-5736). */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  if (init_setup(a, &exec_path, &envp, &state_json, &agent, &err) < 0) {
+  if (init_setup(a, &exec_path, &envp, &state_json, &agent, &fs, &err) < 0) {
     sbx_sync_send_error(a->sync_fd, &err);
     _exit(1);
   }
-  if (wait_for_start(a, &state_json, &err) < 0)
+  if (wait_for_start(a, fs.plan_text, &state_json, &err) < 0)
     goto fail;
   if (c->hooks && sbx_hooks_run(&c->hooks->start_container, state_json, "startContainer", &err) < 0)
     goto fail;
-  if (become_user_process(a, agent, state_json, &err) < 0)
+  if (become_user_process(a, agent, state_json, fs.e.ruleset, &err) < 0)
     goto fail;
   execve(exec_path, c->process->args, envp);
   sbx_fail(&err, errno, "exec `%s`", exec_path);
 fail:
   dprintf(STDERR_FILENO, "agentsbx: %s\n", err.msg ? err.msg : "container init failed");
   _exit(127);
+}
+
+/* exec: the container's Landlock ruleset again, from the grants init
+ * recorded (each checked to be the same inode). */
+static int exec_ruleset(const char *text, struct sbx_error *err)
+{
+  struct sbx_landlock_plan plan;
+  cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int ruleset;
+
+  if (root < 0)
+    return sbx_fail(err, errno, "open the container's root");
+  if (sbx_landlock_plan_parse(text, &plan, err) < 0)
+    return -1;
+  ruleset = sbx_landlock_ruleset(&plan, root, false, err);
+  sbx_landlock_plan_release(&plan);
+  return ruleset;
 }
 
 /* exec: the process is already in the container's namespaces and cgroup;
@@ -258,7 +336,7 @@ static __attribute__((noreturn)) void exec_run(const struct sbx_init_args *a)
   cleanup_error struct sbx_error err = { 0 };
   char *exec_path = NULL, *state_json = NULL;
   char **envp = NULL;
-  int agent = -1;
+  int agent = -1, landlock = -1;
 
   if (a->seccomp.notify && (agent = connect_seccomp_agent(a, &err)) < 0)
     goto fail_sync;
@@ -269,6 +347,8 @@ static __attribute__((noreturn)) void exec_run(const struct sbx_init_args *a)
   }
   if (a->mntns_fd >= 0)
     close(a->mntns_fd);
+  if (*a->landlock_plan && (landlock = exec_ruleset(a->landlock_plan, &err)) < 0)
+    goto fail_sync;
   if (p->terminal && setup_terminal(a, &err) < 0)
     goto fail_sync;
   if (chdir(p->cwd) < 0) {
@@ -284,8 +364,8 @@ static __attribute__((noreturn)) void exec_run(const struct sbx_init_args *a)
     goto fail_sync;
   }
   /* DONE's state is for a seccomp agent. */
-  handshake_ready(a, &state_json);
-  if (become_user_process(a, agent, state_json, &err) < 0)
+  handshake_ready(a, NULL, &state_json);
+  if (become_user_process(a, agent, state_json, landlock, &err) < 0)
     goto fail;
   execve(exec_path, p->args, envp);
   sbx_fail(&err, errno, "exec `%s`", exec_path);
@@ -297,11 +377,14 @@ fail_sync:
   _exit(1);
 }
 
-/* The fixed part of the arguments on the wire; four strings follow
- * (rootfs, bundle, cgroup path, the config as JSON), then the bytes of the
- * config's and the policy's seccomp programs. */
-#define WIRE_PARTS 6
-#define WIRE_TEXT_PARTS 4
+/* The fixed part of the arguments on the wire; six strings follow
+ * (rootfs, bundle, cgroup path, the config as JSON, the filesystem policy,
+ * the Landlock plan), then the bytes of the config's and the policy's
+ * seccomp programs. */
+#define WIRE_PARTS 8
+#define WIRE_TEXT_PARTS 6
+#define WIRE_SECCOMP 6
+#define WIRE_POLICY_SECCOMP 7
 struct init_wire {
   int32_t fifo_fd, console_fd, preserve_fds, mntns_fd;
   uint32_t seccomp_flags, policy_seccomp_flags;
@@ -319,6 +402,8 @@ int sbx_init_args_send(int fd, const struct sbx_init_args *a, struct sbx_error *
   const char *config = a->config_json ? a->config_json : written;
   const char *parts[WIRE_PARTS] = { a->rootfs ? a->rootfs : "", a->bundle ? a->bundle : "",
                                    a->cgroup_path ? a->cgroup_path : "", config,
+                                   a->fs_policy ? a->fs_policy : "",
+                                   a->landlock_plan ? a->landlock_plan : "",
                                    a->seccomp.bpf, a->policy_seccomp.bpf };
   struct init_wire w = {
     .fifo_fd = a->fifo_fd, .console_fd = a->console_fd, .preserve_fds = a->preserve_fds,
@@ -335,8 +420,9 @@ int sbx_init_args_send(int fd, const struct sbx_init_args *a, struct sbx_error *
     return sbx_fail_take(err, EINVAL, msg);
   for (int i = 0; i < WIRE_TEXT_PARTS; i++)
     total += (w.len[i] = (uint32_t)strlen(parts[i]) + 1);
-  total += (w.len[4] = a->seccomp.bpf ? (uint32_t)a->seccomp.len : 0);
-  total += (w.len[5] = a->policy_seccomp.bpf ? (uint32_t)a->policy_seccomp.len : 0);
+  total += (w.len[WIRE_SECCOMP] = a->seccomp.bpf ? (uint32_t)a->seccomp.len : 0);
+  total += (w.len[WIRE_POLICY_SECCOMP] =
+              a->policy_seccomp.bpf ? (uint32_t)a->policy_seccomp.len : 0);
   buf = malloc(total);
   if (buf == NULL)
     return sbx_fail(err, ENOMEM, "init arguments");
@@ -374,10 +460,13 @@ static int init_args_recv(int fd, struct sbx_init_args *a, char **data, struct s
     .preserve_fds = w.preserve_fds, .no_pivot = w.no_pivot, .no_new_keyring = w.no_new_keyring,
     .new_userns = w.new_userns, .in_userns = w.in_userns, .new_cgroupns = w.new_cgroupns,
     .caps = w.caps, .exec_mode = w.exec_mode, .mntns_fd = w.mntns_fd,
-    .seccomp = { .bpf = w.len[4] ? (void *)parts[4] : NULL, .len = w.len[4],
-                 .flags = w.seccomp_flags, .notify = w.seccomp_notify },
-    .policy_seccomp = { .bpf = w.len[5] ? (void *)parts[5] : NULL, .len = w.len[5],
-                        .flags = w.policy_seccomp_flags },
+    .fs_policy = parts[4], .landlock_plan = parts[5],
+    .seccomp = { .bpf = w.len[WIRE_SECCOMP] ? (void *)parts[WIRE_SECCOMP] : NULL,
+                 .len = w.len[WIRE_SECCOMP], .flags = w.seccomp_flags,
+                 .notify = w.seccomp_notify },
+    .policy_seccomp = { .bpf = w.len[WIRE_POLICY_SECCOMP] ? (void *)parts[WIRE_POLICY_SECCOMP]
+                                                          : NULL,
+                        .len = w.len[WIRE_POLICY_SECCOMP], .flags = w.policy_seccomp_flags },
     .isolate_network = w.isolate_network,
   };
   a->config = oci_config_parse(parts[3], w.len[3] - 1, &msg);

@@ -31,6 +31,11 @@ struct sbx_init_args {
   struct sbx_seccomp_program seccomp; /* compiled by the runtime; bpf NULL: none */
   struct sbx_seccomp_program policy_seccomp; /* the policy's layer, on top */
   bool isolate_network;       /* policy network none in an engine's netns */
+  const char *fs_policy;      /* create: the effective policy (canonical
+                                 JSON) when it restricts the filesystem or
+                                 exec, else "" */
+  const char *landlock_plan;  /* exec: the container's Landlock grants
+                                 (landlock.h text form), else "" */
   int mntns_fd;               /* exec: the container's mount namespace,
                                  joined after the re-exec (whose loader and
                                  libraries are the host's), or -1 */

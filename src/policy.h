@@ -106,6 +106,7 @@ enum {
   SBX_PK_LIM_MEMORY = 1u << 15, SBX_PK_LIM_CPUS = 1u << 16, SBX_PK_LIM_PIDS = 1u << 17,
   SBX_PK_LIM_OPEN_FILES = 1u << 18, SBX_PK_LIM_FILE_SIZE = 1u << 19,
   SBX_PK_LIM_TIMEOUT = 1u << 20, SBX_PK_LIM_LIFETIME = 1u << 21, SBX_PK_AUDIT_PATH = 1u << 22,
+  SBX_PK_FS_ENFORCEMENT = 1u << 23,
 };
 
 struct sbx_policy {
@@ -113,6 +114,10 @@ struct sbx_policy {
   bool passthrough;          /* the preset `none`: apply no overlay at all (exact runc) */
   bool annotations;          /* false: the agentsbx.policy* annotations are ignored */
   enum sbx_perm fs_default;
+  bool fs_best_effort;       /* filesystem.enforcement: false = "strict" (create fails,
+                              * naming the mechanism, when the kernel lacks one the
+                              * rules need); true = "best-effort" (apply what the
+                              * kernel offers, warn; never looser than hiding) */
   struct sbx_policy_rule *rules;
   size_t rules_len;
   bool exec_restricted;      /* false: no allowlist, anything may run */

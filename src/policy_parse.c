@@ -34,6 +34,8 @@ static const char *const perm_names[] = { "none", "view", "read", "write", NULL 
 static const char *const seccomp_names[] = { "config", "default", "strict", NULL };
 static const char *const net_names[] = { "none", "allowlist", "unrestricted", NULL };
 static const char *const inherit_names[] = { "all", "none", NULL };
+/* filesystem.enforcement: index 1 is fs_best_effort. */
+static const char *const enforcement_names[] = { "strict", "best-effort", NULL };
 
 const char *sbx_perm_name(enum sbx_perm p)
 {
@@ -613,6 +615,13 @@ static void parse_filesystem_key(struct pctx *c, const char *k, yajl_val v, void
     }
     return;
   }
+  if (strcmp(k, "enforcement") == 0) {
+    if (get_choice(c, v, enforcement_names, "enforcement", &i)) {
+      p->fs_best_effort = i == 1;
+      p->present |= SBX_PK_FS_ENFORCEMENT;
+    }
+    return;
+  }
   /* rules */
   static const char *const rule_keys[] = { "pattern", "permission", "priority", NULL };
   if (!want(c, v, YAJL_IS_ARRAY(v), "an array of rules"))
@@ -868,7 +877,7 @@ static void parse_audit_key(struct pctx *c, const char *k, yajl_val v, void *dat
 
 static void parse_top_key(struct pctx *c, const char *k, yajl_val v, void *data)
 {
-  static const char *const fs_keys[] = { "default", "rules", NULL };
+  static const char *const fs_keys[] = { "default", "enforcement", "rules", NULL };
   static const char *const exec_keys[] = { "allow", NULL };
   static const char *const net_keys[] = { "mode", "allow", NULL };
   static const char *const caps_keys[] = { "allow", NULL };
@@ -1110,6 +1119,8 @@ char *sbx_policy_to_json(const struct sbx_policy *p, bool pretty, struct sbx_err
   yajl_gen_map_open(g);
   gen_str(g, "default");
   gen_str(g, sbx_perm_name(p->fs_default));
+  gen_str(g, "enforcement");
+  gen_str(g, enforcement_names[p->fs_best_effort ? 1 : 0]);
   gen_str(g, "rules");
   yajl_gen_array_open(g);
   for (size_t i = 0; i < p->rules_len; i++) {

@@ -193,6 +193,8 @@ static bool overlay(struct sbx_policy *r, const struct sbx_policy *d)
     r->annotations = d->annotations;
   if (k & SBX_PK_FS_DEFAULT)
     r->fs_default = d->fs_default;
+  if (k & SBX_PK_FS_ENFORCEMENT)
+    r->fs_best_effort = d->fs_best_effort;
   if (k & SBX_PK_FS_RULES)
     ok = ok && rules_append(r, d->rules, d->rules_len);
   if (k & SBX_PK_EXEC_ALLOW) {
@@ -526,6 +528,8 @@ static bool apply_tighten(struct tctx *t, const struct sbx_policy *base,
   if ((k & SBX_PK_FS_DEFAULT) && d->fs_default > base->fs_default)
     tfail(t, "filesystem.default: %s is above the base policy's %s", sbx_perm_name(d->fs_default),
           sbx_perm_name(base->fs_default));
+  if ((k & SBX_PK_FS_ENFORCEMENT) && d->fs_best_effort && !base->fs_best_effort)
+    tfail(t, "filesystem.enforcement: best-effort is looser than the base policy's strict");
   if (k & SBX_PK_FS_RULES)
     for (size_t i = 0; i < d->rules_len; i++)
       check_fs_rule(t, base, &d->rules[i], d->rules[i].origin_index);

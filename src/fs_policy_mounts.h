@@ -1,0 +1,37 @@
+/* fs_policy_mounts.h: the filesystem policy applied to a container's mount
+ * tree, by init, after the config's mounts and createContainer hooks and
+ * before pivot_root.  Every mount that holds files (the rootfs, binds,
+ * volumes, tmpfs) is walked (fs_policy.c) and gets read-only overlays with
+ * whiteouts for hidden entries, read-only / read-write binds, noexec on its
+ * write parts under an exec allowlist; a config mount whose destination is
+ * hidden is detached.  proc, sysfs, cgroup, devpts, mqueue (and the other
+ * kernel filesystems) and device nodes are exempt.  The Landlock grants are
+ * collected into a plan whose ruleset the container process, and every
+ * exec, restricts itself with (landlock.h). */
+#ifndef SBX_FS_POLICY_MOUNTS_H
+#define SBX_FS_POLICY_MOUNTS_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "landlock.h"
+#include "policy.h"
+
+/* Does the policy restrict the filesystem or exec at all? */
+bool sbx_fs_policy_needed(const struct sbx_policy *p);
+
+struct sbx_fs_enforce {
+  const struct sbx_policy *policy;
+  const char *rootfs;          /* host path of the container's rootfs */
+  bool root_readonly;          /* config root.readonly */
+  bool own_pidns;              /* the container has a pid namespace of its own */
+  /* out */
+  struct sbx_landlock_plan plan;
+  int ruleset;                 /* -1 when none */
+  size_t entries;              /* entries walked */
+};
+
+int sbx_fs_policy_enforce(struct sbx_fs_enforce *e, struct sbx_error *err);
+void sbx_fs_enforce_release(struct sbx_fs_enforce *e);
+
+#endif

@@ -1,0 +1,59 @@
+/* landlock.h: Landlock, the kernel's unprivileged access control, as the
+ * filesystem policy uses it: the ABI definitions Debian's headers lack, a
+ * ruleset built from a list of grants (a path and the access it gets), and
+ * the grants' text form kept in the state directory so every `exec`
+ * restricts itself exactly like the container's init.
+ *
+ * Being Landlocked also makes the mount tree immutable for the process and
+ * its children (mount, umount, pivot_root, move_mount fail with EPERM):
+ * that is what keeps the policy's overlays in place for root inside. */
+#ifndef SBX_LANDLOCK_H
+#define SBX_LANDLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+#define SBX_LL_EXECUTE    (1ULL << 0)
+#define SBX_LL_READ_FILE  (1ULL << 2)
+#define SBX_LL_REFER      (1ULL << 13)   /* ABI 2 */
+
+struct sbx_landlock_grant {
+  char *path;          /* absolute container path */
+  uint64_t access;     /* SBX_LL_* */
+  dev_t dev;           /* identity of the inode at create: exec checks it */
+  ino_t ino;
+};
+
+struct sbx_landlock_plan {
+  uint64_t handled;    /* 0: no Landlock */
+  struct sbx_landlock_grant *grants;
+  size_t len, cap;
+};
+
+void sbx_landlock_plan_release(struct sbx_landlock_plan *p);
+int sbx_landlock_plan_add(struct sbx_landlock_plan *p, const char *path, uint64_t access,
+                          struct sbx_error *err);
+
+/* The kernel's Landlock ABI version; 0 when it has none (or it is off). */
+int sbx_landlock_abi(void);
+
+/* Text form: "handled HEX\n" then "ACCESS DEV INO PATH\n" per grant (path
+ * with \\ and \n escaped).  Parsing checks every field. */
+char *sbx_landlock_plan_format(const struct sbx_landlock_plan *p);
+int sbx_landlock_plan_parse(const char *text, struct sbx_landlock_plan *p, struct sbx_error *err);
+
+/* Build a ruleset: each grant's path is opened under root_dir (a directory
+ * fd; paths are relative to it), and when record is true its identity is
+ * stored in the grant, else it must match the stored one (a path that
+ * changed since create is an error: never a silent wider grant).  Returns
+ * the ruleset fd. */
+int sbx_landlock_ruleset(struct sbx_landlock_plan *p, int root_dir, bool record,
+                         struct sbx_error *err);
+/* Restrict the calling thread (and its future children) to the ruleset. */
+int sbx_landlock_restrict(int ruleset, struct sbx_error *err);
+
+#endif
