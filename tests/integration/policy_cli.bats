@@ -57,7 +57,8 @@ bundle_with() {
 	f="$BATS_TEST_TMPDIR/bad.json"
 	cat >"$f" <<-'JSON'
 	{ "version": 1, "colour": "red",
-	  "filesystem": { "default": "rw", "rules": [ {"pattern": "/a/[b", "permission": "read"} ] },
+	  "filesystem": { "default": "rw", "enforcement": "lax",
+	                  "rules": [ {"pattern": "/a/[b", "permission": "read"} ] },
 	  "capabilities": { "allow": ["CAP_NOPE"] },
 	  "limits": { "memory": "12X", "timeout": "5d" } }
 	JSON
@@ -65,11 +66,12 @@ bundle_with() {
 	[ "$status" -eq 1 ]
 	grep -qxF "$f: colour: unknown key" <<<"$output"
 	grep -qxF "$f: filesystem.default: unknown permission \`rw\` (none, view, read or write)" <<<"$output"
+	grep -qxF "$f: filesystem.enforcement: unknown enforcement \`lax\` (strict or best-effort)" <<<"$output"
 	grep -qxF "$f: filesystem.rules[0].pattern: bad pattern \`/a/[b\`: unterminated \`[\`" <<<"$output"
 	grep -qxF "$f: capabilities.allow[0]: unknown capability \`CAP_NOPE\`" <<<"$output"
 	grep -qxF "$f: limits.memory: bad size \`12X\` (a number with an optional K, M or G suffix)" <<<"$output"
 	grep -qxF "$f: limits.timeout: bad duration \`5d\` (a number with an s, m or h suffix)" <<<"$output"
-	[ "${#lines[@]}" -eq 6 ]
+	[ "${#lines[@]}" -eq 7 ]
 }
 
 @test "policy check: invalid JSON, missing file, unknown parent, allowlist" {
@@ -102,7 +104,8 @@ bundle_with() {
 	run "$AGENTSBX" policy show
 	[ "$status" -eq 0 ]
 	jq -e '.name == "agent-safe" and .version == 1 and .annotations == true' <<<"$output"
-	jq -e '.filesystem.default == "read" and (.filesystem.rules | length) == 20' <<<"$output"
+	jq -e '.filesystem.default == "read" and .filesystem.enforcement == "strict" and (.filesystem.rules | length) == 20' <<<"$output"
+	jq -e '.filesystem | keys_unsorted == ["default", "enforcement", "rules"]' <<<"$output"
 	jq -e '.network.mode == "none" and .capabilities.allow == [] and .noNewPrivileges and .seccomp == "default"' <<<"$output"
 	jq -e '.limits == {memory: "1G", cpus: null, pids: 256, openFiles: 1024, fileSize: null, timeout: null, lifetime: null}' <<<"$output"
 	jq -e '.exec.allow == null and .audit.path == null and .env.inherit == "all"' <<<"$output"
@@ -120,6 +123,10 @@ bundle_with() {
 	run "$AGENTSBX" policy show --policy "$BATS_TEST_TMPDIR/mine.json"
 	[ "$status" -eq 0 ]
 	jq -e '.name == "mine" and .filesystem.default == "write" and .limits.pids == 64' <<<"$output"
+	echo '{"extends": "agent-safe", "filesystem": {"enforcement": "best-effort"}}' >"$BATS_TEST_TMPDIR/be.json"
+	run "$AGENTSBX" policy show --policy "$BATS_TEST_TMPDIR/be.json"
+	[ "$status" -eq 0 ]
+	jq -e '.filesystem.enforcement == "best-effort" and .filesystem.default == "read"' <<<"$output"
 	run "$AGENTSBX" policy show --policy none
 	[ "$status" -eq 0 ]
 	jq -e '. == {version: 1, name: "none", passthrough: true}' <<<"$output"
@@ -160,6 +167,10 @@ bundle_with() {
 	run "$AGENTSBX" policy show --bundle "$PB"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"network.mode: unrestricted is looser than the base policy's none (and 1 more error)"* ]]
+	bundle_with '{"agentsbx.policy.tighten": "{\"filesystem\": {\"enforcement\": \"best-effort\"}}"}'
+	run "$AGENTSBX" policy show --bundle "$PB"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"agentsbx.policy.tighten: filesystem.enforcement: best-effort is looser than the base policy's strict"* ]]
 	bundle_with '{"agentsbx.policy": "../../etc/passwd"}'
 	run "$AGENTSBX" policy show --bundle "$PB"
 	[ "$status" -eq 1 ]

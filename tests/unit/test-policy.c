@@ -3,7 +3,9 @@
  * their exact messages, the presets, extends (override, concatenation,
  * cycles, depth), sources and precedence, the tightening accept/refuse
  * matrix, the glob matrix, resolution ties, subtrees hidden by `none`, the
- * unreachable-rule check, env filtering, the canonical JSON and the digest.
+ * unreachable-rule check, the pattern matrix of issue 6 (one table row per
+ * path: permission, deciding rule, hiding ancestor), env filtering, the
+ * canonical JSON and the digest.
  * Run it under valgrind to check the error paths for leaks.
  */
 #ifndef _GNU_SOURCE
@@ -950,6 +952,441 @@ static void test_none_hides_subtree(void)
   sbx_diags_free(&w);
 }
 
+/* ---- the pattern matrix (issue 6) ----
+ *
+ * Every row says what docs/policy.md promises for one path: the permission,
+ * the rule that decides it (its index in the policy's rules, -1 for
+ * filesystem.default) and, for a subtree hidden by `none`, the ancestor
+ * that hides it.  Both sbx_policy_decide and sbx_policy_permission are
+ * checked, and a failing row names its policy, pattern and path and points
+ * at the row's own line. */
+
+/* A policy from a document, parsed as any file is; `what` names it when
+ * the document is refused. */
+static struct sbx_policy *pm_policy(const char *what, const char *json)
+{
+  struct sbx_policy *p = NULL;
+  struct sbx_error err = { 0 };
+
+  if (sbx_policy_parse(json, strlen(json), "matrix", &p, NULL, &err) < 0)
+    unit_report(false, __FILE__, __LINE__, "%s: policy refused: %s", what, err.msg);
+  sbx_error_clear(&err);
+  return p;
+}
+
+static const char *pm_rule(const struct sbx_policy *p, int r)
+{
+  if (r < 0)
+    return "filesystem.default";
+  if ((size_t)r >= p->rules_len)
+    return "(no such rule)";
+  return p->rules[r].pattern;
+}
+
+/* One path against a policy: permission, deciding rule, hidden_at. */
+static void pm_expect(int line, const char *what, const struct sbx_policy *p, const char *path,
+                      enum sbx_perm perm, int rule, const char *hidden_at)
+{
+  struct sbx_policy_decision d;
+  int prule = -2;
+  enum sbx_perm pperm;
+
+  sbx_policy_decide(p, path, &d);
+  pperm = sbx_policy_permission(p, path, &prule);
+  bool ok = d.permission == perm && d.rule == rule && d.hidden == (hidden_at != NULL) &&
+            (hidden_at == NULL || (d.hidden_at && strcmp(d.hidden_at, hidden_at) == 0));
+  unit_report(ok, __FILE__, line,
+              "%s: %s: got %s by [%d] `%s`%s%s, want %s by [%d] `%s`%s%s", what, path,
+              sbx_perm_name(d.permission), d.rule, pm_rule(p, d.rule),
+              d.hidden ? ", hidden at " : "", d.hidden ? (d.hidden_at ? d.hidden_at : "(null)") : "",
+              sbx_perm_name(perm), rule, pm_rule(p, rule),
+              hidden_at ? ", hidden at " : "", hidden_at ? hidden_at : "");
+  unit_report(pperm == d.permission && prule == d.rule, __FILE__, line,
+              "%s: %s: sbx_policy_permission gives %s by [%d], sbx_policy_decide %s by [%d]", what,
+              path, sbx_perm_name(pperm), prule, sbx_perm_name(d.permission), d.rule);
+  sbx_policy_decision_clear(&d);
+}
+
+struct pm_row {
+  int line;
+  const char *path;
+  enum sbx_perm perm;
+  int rule;                  /* -1: filesystem.default */
+  const char *hidden_at;     /* NULL: not hidden */
+};
+#define PM(path, perm, rule, hidden_at) { __LINE__, path, SBX_PERM_##perm, rule, hidden_at }
+#define PM_CHECK(what, p, rows)                                               \
+  do {                                                                        \
+    for (size_t i_ = 0; (p) && i_ < sizeof(rows) / sizeof(rows)[0]; i_++)    \
+      pm_expect((rows)[i_].line, what, p, (rows)[i_].path, (rows)[i_].perm,  \
+                (rows)[i_].rule, (rows)[i_].hidden_at);                       \
+    pm_rows += sizeof(rows) / sizeof(rows)[0];                                \
+  } while (0)
+
+static size_t pm_rows;  /* rows checked, for the record */
+
+/* One pattern, one path: does it match the path itself, does it apply
+ * (match the path or an ancestor), and where does a `none` rule of it
+ * alone hide the path (NULL: not hidden)? */
+struct pm_glob_row {
+  int line;
+  const char *pattern, *path;
+  bool match, covers;
+  const char *hidden_at;
+};
+#define PG(pattern, path, match, covers, hidden_at) { __LINE__, pattern, path, match, covers, hidden_at }
+
+static const struct pm_glob_row pm_globs[] = {
+  /* the preset's secrets pattern at depth 0, 1 and 3 (its ** may be empty,
+   * so `secrets` itself matches) */
+  PG("**/secrets/**", "/secrets", true, true, NULL),
+  PG("**/secrets/**", "/secrets/x", true, true, "/secrets"),
+  PG("**/secrets/**", "/a/secrets", true, true, NULL),
+  PG("**/secrets/**", "/a/secrets/x", true, true, "/a/secrets"),
+  PG("**/secrets/**", "/a/b/c/secrets", true, true, NULL),
+  PG("**/secrets/**", "/a/b/c/secrets/x", true, true, "/a/b/c/secrets"),
+  PG("**/secrets/**", "/a/b/c/secrets/x/y/z", true, true, "/a/b/c/secrets"),
+  PG("**/secrets/**", "/a/secrets/b/secrets/c", true, true, "/a/secrets"),
+  PG("**/secrets/**", "/a/b/c/secretsx", false, false, NULL),
+  PG("**/secrets/**", "/secretsx/y", false, false, NULL),
+  PG("**/secrets/**", "/a/b/c/my-secrets/x", false, false, NULL),
+  PG("**/secrets/**", "/", false, false, NULL),
+  /* unanchored: as if prefixed by **\/, at depth 0, 1 and 3 */
+  PG("secrets", "/secrets", true, true, NULL),
+  PG("secrets", "/a/secrets", true, true, NULL),
+  PG("secrets", "/a/b/c/secrets", true, true, NULL),
+  PG("secrets", "/secrets/x", false, true, "/secrets"),
+  PG("secrets", "/a/b/c/secrets/x", false, true, "/a/b/c/secrets"),
+  PG("secrets", "/secretsx", false, false, NULL),
+  PG("secrets", "/a/secretsx/y", false, false, NULL),
+  PG("secrets", "/a/b/c/my-secrets", false, false, NULL),
+  PG("secrets", "/", false, false, NULL),
+  PG("*.key", "/server.key", true, true, NULL),
+  PG("*.key", "/a/server.key", true, true, NULL),
+  PG("*.key", "/a/b/c/server.key", true, true, NULL),
+  PG("*.key", "/a/b/c/.key", true, true, NULL),
+  PG("*.key", "/a/b/c/server.key/x", false, true, "/a/b/c/server.key"),
+  PG("*.key", "/a/b/c/server.keys", false, false, NULL),
+  PG("*.key", "/a/b/c/server.key.bak", false, false, NULL),
+  PG("*.key", "/a/b/c/serverkey", false, false, NULL),
+  PG("*.key", "/a/key", false, false, NULL),
+  PG("a/b", "/a/b", true, true, NULL),
+  PG("a/b", "/x/a/b", true, true, NULL),
+  PG("a/b", "/x/y/z/a/b", true, true, NULL),
+  PG("a/b", "/a/a/b", true, true, NULL),
+  PG("a/b", "/a/b/c", false, true, "/a/b"),
+  PG("a/b", "/x/y/z/a/b/c/d", false, true, "/x/y/z/a/b"),
+  PG("a/b", "/a", false, false, NULL),
+  PG("a/b", "/b", false, false, NULL),
+  PG("a/b", "/ab", false, false, NULL),
+  PG("a/b", "/a/x/b", false, false, NULL),
+  PG("a/b", "/x/a/bb", false, false, NULL),
+  PG("a/b", "/xa/b", false, false, NULL),
+  /* anchored */
+  PG("/a/b", "/a/b", true, true, NULL),
+  PG("/a/b", "/a/b/c", false, true, "/a/b"),
+  PG("/a/b", "/a/b/c/d/e", false, true, "/a/b"),
+  PG("/a/b", "/x/a/b", false, false, NULL),
+  PG("/a/b", "/x/y/z/a/b", false, false, NULL),
+  PG("/a/b", "/a", false, false, NULL),
+  PG("/a/b", "/a/bc", false, false, NULL),
+  PG("/a/b", "/", false, false, NULL),
+  PG("/a/*/c", "/a/x/c", true, true, NULL),
+  PG("/a/*/c", "/a/.h/c", true, true, NULL),
+  PG("/a/*/c", "/a/x/c/d", false, true, "/a/x/c"),
+  PG("/a/*/c", "/a/c", false, false, NULL),
+  PG("/a/*/c", "/a/x/y/c", false, false, NULL),
+  PG("/a/*/c", "/x/a/y/c", false, false, NULL),
+  PG("/a/*/c", "/a/x/cc", false, false, NULL),
+  PG("/a/*/c", "/a/x", false, false, NULL),
+  PG("/a/**/z", "/a/z", true, true, NULL),
+  PG("/a/**/z", "/a/b/z", true, true, NULL),
+  PG("/a/**/z", "/a/b/c/d/z", true, true, NULL),
+  PG("/a/**/z", "/a/z/q", false, true, "/a/z"),
+  PG("/a/**/z", "/a/b/z/q/r", false, true, "/a/b/z"),
+  PG("/a/**/z", "/a/z/y/z", true, true, "/a/z"),  /* matches, and under a match */
+  PG("/a/**/z", "/a/zz", false, false, NULL),
+  PG("/a/**/z", "/x/a/z", false, false, NULL),
+  PG("/a/**/z", "/a", false, false, NULL),
+  PG("/a/**/z", "/a/b", false, false, NULL),
+  PG("/data/**", "/data", true, true, NULL),
+  PG("/data/**", "/data/x", true, true, "/data"),
+  PG("/data/**", "/datax", false, false, NULL),
+  /* patterns that match the root: it is never hidden, its children are */
+  PG("**", "/", true, true, NULL),
+  PG("**", "/a", true, true, NULL),
+  PG("**", "/a/b/c", true, true, "/a"),
+  PG("/**", "/", true, true, NULL),
+  PG("/**", "/a/b", true, true, "/a"),
+};
+
+static void test_pattern_matrix_globs(void)
+{
+  for (size_t i = 0; i < sizeof pm_globs / sizeof pm_globs[0]; i++) {
+    const struct pm_glob_row *r = &pm_globs[i];
+    static const char *const defaults[] = { "write", "write", "none" };
+    static const char *const perms[] = { "read", "none", "read" };
+    static const enum sbx_perm def_perm[] = { SBX_PERM_WRITE, SBX_PERM_WRITE, SBX_PERM_NONE };
+    static const enum sbx_perm rule_perm[] = { SBX_PERM_READ, SBX_PERM_NONE, SBX_PERM_READ };
+    struct sbx_glob g;
+    const char *why = NULL;
+
+    if (!unit_report(sbx_glob_compile(r->pattern, &g, &why), __FILE__, r->line,
+                     "`%s`: does not compile: %s", r->pattern, why ? why : "?"))
+      continue;
+    unit_report(sbx_glob_match(&g, r->path) == r->match, __FILE__, r->line,
+                "`%s` on %s: match is %d, want %d", r->pattern, r->path, !r->match, r->match);
+    unit_report(sbx_glob_covers(&g, r->path) == r->covers, __FILE__, r->line,
+                "`%s` on %s: covers is %d, want %d", r->pattern, r->path, !r->covers, r->covers);
+    sbx_glob_free(&g);
+    /* The pattern as the only rule: read over a default of write, none
+     * over write (hides below what it matches), read over a default of
+     * none (which hides nothing). */
+    for (size_t k = 0; k < 3; k++) {
+      cleanup_free char *json = sbx_strdup_printf(
+        "{\"filesystem\": {\"default\": \"%s\", \"rules\": [{\"pattern\": \"%s\", \"permission\": \"%s\"}]}}",
+        defaults[k], r->pattern, perms[k]);
+      cleanup_free char *what = sbx_strdup_printf("`%s` %s (default %s)", r->pattern, perms[k],
+                                                  defaults[k]);
+      cleanup_policy struct sbx_policy *p = pm_policy(what, json);
+      if (p)
+        pm_expect(r->line, what, p, r->path, r->covers ? rule_perm[k] : def_perm[k],
+                  r->covers ? 0 : -1, rule_perm[k] == SBX_PERM_NONE ? r->hidden_at : NULL);
+    }
+    pm_rows++;
+  }
+}
+
+static void test_pattern_matrix_resolution(void)
+{
+  /* 1. the highest priority wins, however unspecific; then specificity */
+  cleanup_policy struct sbx_policy *prio = pm_policy("priority", JSON({"filesystem": {"default": "write", "rules": [
+    {"pattern": "/p/**", "permission": "read", "priority": 10},
+    {"pattern": "/p/a/b/c", "permission": "write", "priority": 9},
+    {"pattern": "/p/x", "permission": "none", "priority": -1},
+    {"pattern": "/q/*.md", "permission": "write", "priority": 1},
+    {"pattern": "/q/README.md", "permission": "none"},
+    {"pattern": "/r/deep/er", "permission": "read", "priority": -3},
+    {"pattern": "/o", "permission": "read", "priority": 5},
+    {"pattern": "/o/p", "permission": "none"},
+    {"pattern": "**/*.log", "permission": "view", "priority": 2},
+    {"pattern": "/q/logs/app.log", "permission": "write", "priority": 1}]}}));
+  static const struct pm_row prio_rows[] = {
+    PM("/p", READ, 0, NULL),                 /* the trailing ** may be empty */
+    PM("/p/a/b/c", READ, 0, NULL),           /* 10 beats 9 with more literal segments */
+    PM("/p/a/b/c/d", READ, 0, NULL),
+    PM("/p/x", READ, 0, NULL),               /* the none rule loses: nothing hidden */
+    PM("/p/x/y", READ, 0, NULL),
+    PM("/q/README.md", WRITE, 3, NULL),      /* 1 beats 0, more literal and more restrictive */
+    PM("/q/other.md", WRITE, 3, NULL),
+    PM("/q/README.txt", WRITE, -1, NULL),
+    PM("/r/deep/er/f", READ, 5, NULL),       /* a negative priority still beats the default */
+    PM("/r/deep", WRITE, -1, NULL),
+    PM("/o/p", READ, 6, NULL),               /* an ancestor's rule of a higher priority */
+    PM("/o/p/q", READ, 6, NULL),
+    PM("/q/logs/app.log", VIEW, 8, NULL),    /* unanchored, priority 2 beats anchored 1 */
+    PM("/x/y/z/app.log", VIEW, 8, NULL),
+  };
+  PM_CHECK("priority", prio, prio_rows);
+
+  /* 2. equal priority: more literal segments, then fewer wildcards (*, ?,
+   * [...] and ** one each, a**b is one *, an unanchored pattern one more) */
+  cleanup_policy struct sbx_policy *spec = pm_policy("specificity", JSON({"filesystem": {"default": "write", "rules": [
+    {"pattern": "/l/*", "permission": "view"},
+    {"pattern": "/l/a*/b*/c/d", "permission": "write"},
+    {"pattern": "/l/ab", "permission": "read"},
+    {"pattern": "/f/a*/x", "permission": "write"},
+    {"pattern": "/f/a*b*/x", "permission": "view"},
+    {"pattern": "/g/**/x", "permission": "write"},
+    {"pattern": "/g/*/*/x", "permission": "view"},
+    {"pattern": "/g/*/x", "permission": "read"},
+    {"pattern": "/h/??", "permission": "view"},
+    {"pattern": "/h/*", "permission": "write"},
+    {"pattern": "/h/a**b", "permission": "view"},
+    {"pattern": "k", "permission": "view"},
+    {"pattern": "/k", "permission": "write"},
+    {"pattern": "u/w", "permission": "write"},
+    {"pattern": "/t/u/*", "permission": "read"},
+    {"pattern": "m/y", "permission": "write"},
+    {"pattern": "/*/*/m/y", "permission": "view"}]}}));
+  static const struct pm_row spec_rows[] = {
+    PM("/l/zz", VIEW, 0, NULL),
+    PM("/l/ab", READ, 2, NULL),              /* 2 literal segments beat 1 */
+    PM("/l/ab/x", READ, 2, NULL),
+    PM("/l/ab/bb/c", READ, 2, NULL),
+    PM("/l/ab/bb/c/d", WRITE, 1, NULL),      /* 3 literal beat 2, despite 2 wildcards */
+    PM("/l/ab/bb/c/d/e", WRITE, 1, NULL),
+    PM("/f/aXb/x", WRITE, 3, NULL),          /* 1 wildcard beats 2, though less restrictive */
+    PM("/f/ac/x", WRITE, 3, NULL),
+    PM("/g/x", WRITE, 5, NULL),              /* ** as zero segments */
+    PM("/g/m/x", READ, 7, NULL),             /* ** and * count the same: tie, restrictive */
+    PM("/g/m/n/x", WRITE, 5, NULL),          /* one ** beats two * */
+    PM("/h/xy", WRITE, 9, NULL),             /* ?? is two wildcards, * one */
+    PM("/h/axb", VIEW, 10, NULL),            /* a**b is one wildcard: tie with *, restrictive */
+    PM("/h/q", WRITE, 9, NULL),
+    PM("/k", WRITE, 12, NULL),               /* `k` counts one wildcard, `/k` none */
+    PM("/z/k", VIEW, 11, NULL),
+    PM("/z/k/f", VIEW, 11, NULL),
+    PM("/t/u/w", READ, 14, NULL),            /* `u/w`, rule 14: 2 literal, 1 wildcard each */
+    PM("/x/u/w", WRITE, 13, NULL),
+    PM("/a/b/m/y", WRITE, 15, NULL),         /* `m/y` has one wildcard, rule 16 two */
+  };
+  PM_CHECK("specificity", spec, spec_rows);
+
+  /* 3. full ties: the most restrictive, wherever it is in the list */
+  cleanup_policy struct sbx_policy *tie = pm_policy("full tie", JSON({"filesystem": {"default": "write", "rules": [
+    {"pattern": "/t/*/x", "permission": "write"},
+    {"pattern": "/t/a/*", "permission": "read"},
+    {"pattern": "/t/?/x", "permission": "view"},
+    {"pattern": "/t/[ab]/x", "permission": "none"},
+    {"pattern": "/u/x", "permission": "read"},
+    {"pattern": "/u/x", "permission": "write"},
+    {"pattern": "/u/x", "permission": "view"},
+    {"pattern": "sec", "permission": "write"},
+    {"pattern": "/*/sec", "permission": "read"}]}}));
+  static const struct pm_row tie_rows[] = {
+    PM("/t/a/x", NONE, 3, NULL),
+    PM("/t/a/x/f", NONE, 3, "/t/a/x"),
+    PM("/t/b/x", NONE, 3, NULL),
+    PM("/t/c/x", VIEW, 2, NULL),
+    PM("/t/cc/x", WRITE, 0, NULL),
+    PM("/t/a/y", READ, 1, NULL),
+    PM("/u/x", VIEW, 6, NULL),
+    PM("/u/x/f", VIEW, 6, NULL),
+    PM("/w/sec", READ, 8, NULL),             /* unanchored `sec` ties with rule 8 */
+    PM("/sec", WRITE, 7, NULL),
+    PM("/a/b/sec", WRITE, 7, NULL),
+  };
+  PM_CHECK("full tie", tie, tie_rows);
+
+  /* 4. a `none` ancestor hides its subtree, even from higher priorities */
+  cleanup_policy struct sbx_policy *hid = pm_policy("hidden", JSON({"filesystem": {"default": "write", "rules": [
+    {"pattern": "/s", "permission": "none"},
+    {"pattern": "/s/t", "permission": "write", "priority": 1},
+    {"pattern": "**/secrets/**", "permission": "none", "priority": 100},
+    {"pattern": "/w/secrets/public", "permission": "read", "priority": 1000},
+    {"pattern": "/h1/a", "permission": "none"},
+    {"pattern": "/h1/a/b/c/d", "permission": "write", "priority": 500},
+    {"pattern": "/d1", "permission": "none"},
+    {"pattern": "/d1/d2", "permission": "none", "priority": 5},
+    {"pattern": "/n", "permission": "none"},
+    {"pattern": "/n", "permission": "read", "priority": 5},
+    {"pattern": "/e", "permission": "view"},
+    {"pattern": "/e/f", "permission": "write"}]}}));
+  static const struct pm_row hid_rows[] = {
+    PM("/s", NONE, 0, NULL),
+    PM("/s/t", NONE, 0, "/s"),
+    PM("/s/t/u", NONE, 0, "/s"),
+    PM("/w/secrets", NONE, 2, NULL),
+    PM("/w/secrets/public", NONE, 2, "/w/secrets"),
+    PM("/w/secrets/public/f", NONE, 2, "/w/secrets"),
+    PM("/w/other", WRITE, -1, NULL),
+    PM("/h1/a/b/c/d", NONE, 4, "/h1/a"),
+    PM("/h1/a/b/c/d/e", NONE, 4, "/h1/a"),
+    PM("/h1/b", WRITE, -1, NULL),
+    PM("/d1/d2", NONE, 6, "/d1"),            /* the shallowest none ancestor */
+    PM("/d1/d2/x", NONE, 6, "/d1"),
+    PM("/n", READ, 9, NULL),                 /* a none rule that loses hides nothing */
+    PM("/n/x", READ, 9, NULL),
+    PM("/e/g", VIEW, 10, NULL),              /* only none hides */
+    PM("/e/f/g", WRITE, 11, NULL),
+    PM("/x/../s/t", NONE, 0, "/s"),          /* lexical normalisation */
+    PM("/w/secrets/../x", WRITE, -1, NULL),
+  };
+  PM_CHECK("hidden", hid, hid_rows);
+
+  /* 5. a default of none hides nothing */
+  cleanup_policy struct sbx_policy *dnone = pm_policy("default none", JSON({"filesystem": {"default": "none", "rules": [
+    {"pattern": "/usr/lib", "permission": "read"},
+    {"pattern": "/a/**/z", "permission": "write"},
+    {"pattern": "**/secrets/**", "permission": "none", "priority": 100}]}}));
+  static const struct pm_row dnone_rows[] = {
+    PM("/", NONE, -1, NULL),
+    PM("/usr", NONE, -1, NULL),
+    PM("/usr/lib", READ, 0, NULL),
+    PM("/usr/lib/x.so", READ, 0, NULL),
+    PM("/usr/lib/a/b/c", READ, 0, NULL),
+    PM("/usr/lib/secrets/k", NONE, 2, "/usr/lib/secrets"),
+    PM("/usr/bin/x", NONE, -1, NULL),
+    PM("/a", NONE, -1, NULL),
+    PM("/a/b", NONE, -1, NULL),
+    PM("/a/b/z", WRITE, 1, NULL),
+    PM("/a/b/c/z/f", WRITE, 1, NULL),
+  };
+  PM_CHECK("default none", dnone, dnone_rows);
+
+  /* 6. the root is never hidden; a rule matching / decides it */
+  cleanup_policy struct sbx_policy *root = pm_policy("root", JSON({"filesystem": {"default": "write", "rules": [
+    {"pattern": "**", "permission": "none"},
+    {"pattern": "/usr", "permission": "read", "priority": 1}]}}));
+  static const struct pm_row root_rows[] = {
+    PM("/", NONE, 0, NULL),
+    PM("//", NONE, 0, NULL),
+    PM("/a/..", NONE, 0, NULL),
+    PM("/usr", READ, 1, NULL),               /* / is none, yet nothing under it is hidden by it */
+    PM("/usr/bin/x", READ, 1, NULL),
+    PM("/etc", NONE, 0, NULL),
+    PM("/etc/x", NONE, 0, "/etc"),           /* /etc itself is none by `**` */
+  };
+  PM_CHECK("root", root, root_rows);
+
+  cleanup_policy struct sbx_policy *root2 = pm_policy("root as a default", JSON({"filesystem": {"default": "write", "rules": [
+    {"pattern": "/**", "permission": "view", "priority": -10},
+    {"pattern": "/x", "permission": "write"},
+    {"pattern": "/y", "permission": "none", "priority": -20}]}}));
+  static const struct pm_row root2_rows[] = {
+    PM("/", VIEW, 0, NULL),
+    PM("/a/b", VIEW, 0, NULL),
+    PM("/x/y", WRITE, 1, NULL),
+    PM("/y", VIEW, 0, NULL),
+    PM("/y/z", VIEW, 0, NULL),
+  };
+  PM_CHECK("root as a default", root2, root2_rows);
+}
+
+/* The issue's workspace under agent-safe: rules are named by pattern. */
+static void test_pattern_matrix_preset(void)
+{
+  static const struct {
+    int line;
+    const char *path;
+    enum sbx_perm perm;
+    const char *pattern;     /* NULL: filesystem.default */
+    const char *hidden_at;
+  } rows[] = {
+#define PP(path, perm, pattern, hidden_at) { __LINE__, path, SBX_PERM_##perm, pattern, hidden_at }
+    PP("/", READ, NULL, NULL),
+    PP("/workspace/.env", NONE, "**/.env*", NULL),
+    PP("/workspace/secrets", NONE, "**/secrets/**", NULL),
+    PP("/workspace/secrets/db.txt", NONE, "**/secrets/**", "/workspace/secrets"),
+    PP("/workspace/a/b/c/secrets/db.txt", NONE, "**/secrets/**", "/workspace/a/b/c/secrets"),
+    PP("/secrets/db.txt", NONE, "**/secrets/**", "/secrets"),
+    PP("/workspace/keys/server.key", NONE, "**/*.key", NULL),
+    PP("/workspace/src/app.py", READ, NULL, NULL),
+    PP("/workspace/output", WRITE, "/workspace/output", NULL),
+    PP("/workspace/output/result.txt", WRITE, "/workspace/output", NULL),
+    PP("/workspace/output/.env", NONE, "**/.env*", NULL),
+    PP("/workspace/output/secrets/x", NONE, "**/secrets/**", "/workspace/output/secrets"),
+    PP("/home/u/.ssh/known_hosts", NONE, "**/.ssh/**", "/home/u/.ssh"),
+    PP("/tmp/x", WRITE, "/tmp", NULL),
+#undef PP
+  };
+  cleanup_policy struct sbx_policy *p = load_ok("agent-safe");
+  if (!p)
+    return;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    int rule = -1;
+    for (size_t r = 0; rows[i].pattern && r < p->rules_len; r++)
+      if (strcmp(p->rules[r].pattern, rows[i].pattern) == 0)
+        rule = (int)r;
+    if (!unit_report(rows[i].pattern == NULL || rule >= 0, __FILE__, rows[i].line,
+                     "agent-safe has no rule `%s`", rows[i].pattern))
+      continue;
+    pm_expect(rows[i].line, "agent-safe", p, rows[i].path, rows[i].perm, rule, rows[i].hidden_at);
+    pm_rows++;
+  }
+}
+
 /* ---- env ---- */
 
 static void check_env(const struct sbx_policy *p, char *const *in, size_t n, const char *want)
@@ -1057,12 +1494,136 @@ static void test_canonical_digest(void)
   cleanup_policy struct sbx_policy *m = parse_ok("{}");
   if (m) {
     cleanup_free char *j = sbx_policy_to_json(m, false, &err);
-    CHECK_STR(j, "{\"version\":1,\"name\":null,\"annotations\":true,\"filesystem\":{\"default\":\"write\",\"rules\":[]},"
+    CHECK_STR(j, "{\"version\":1,\"name\":null,\"annotations\":true,"
+                 "\"filesystem\":{\"default\":\"write\",\"enforcement\":\"strict\",\"rules\":[]},"
                  "\"exec\":{\"allow\":null},\"network\":{\"mode\":\"unrestricted\",\"allow\":[]},"
                  "\"capabilities\":{\"allow\":[]},\"noNewPrivileges\":false,\"seccomp\":\"config\","
                  "\"env\":{\"inherit\":\"all\",\"allow\":[],\"deny\":[],\"set\":{}},"
                  "\"limits\":{\"memory\":null,\"cpus\":null,\"pids\":null,\"openFiles\":null,"
                  "\"fileSize\":null,\"timeout\":null,\"lifetime\":null},\"audit\":{\"path\":null}}");
+  }
+  sbx_error_clear(&err);
+}
+
+/* ---- filesystem.enforcement ---- */
+
+static void test_fs_enforcement(void)
+{
+  struct sbx_error err = { 0 };
+  struct sbx_policy *t;
+
+  /* parse: default strict, both values, the present bit */
+  cleanup_policy struct sbx_policy *d0 = parse_ok("{}");
+  if (d0)
+    CHECK(!d0->fs_best_effort && !(d0->present & SBX_PK_FS_ENFORCEMENT));
+  cleanup_policy struct sbx_policy *d1 = parse_ok(JSON({"filesystem": {"enforcement": "best-effort"}}));
+  if (d1)
+    CHECK(d1->fs_best_effort && (d1->present & SBX_PK_FS_ENFORCEMENT));
+  cleanup_policy struct sbx_policy *d2 = parse_ok(JSON({"filesystem": {"enforcement": "strict"}}));
+  if (d2)
+    CHECK(!d2->fs_best_effort && (d2->present & SBX_PK_FS_ENFORCEMENT));
+  /* bad value, bad type, duplicate, and among other errors of the section */
+  ERRS(JSON({"filesystem": {"enforcement": "x"}}),
+       "f.json: filesystem.enforcement: unknown enforcement `x` (strict or best-effort)");
+  ERRS(JSON({"filesystem": {"enforcement": "Strict"}}),
+       "f.json: filesystem.enforcement: unknown enforcement `Strict` (strict or best-effort)");
+  ERRS(JSON({"filesystem": {"enforcement": true}}),
+       "f.json: filesystem.enforcement: expected a string, got a boolean");
+  ERRS(JSON({"filesystem": {"enforcement": null}}),
+       "f.json: filesystem.enforcement: expected a string, got null");
+  ERRS(JSON({"filesystem": {"enforcement": "strict", "enforcement": "strict"}}),
+       "f.json: filesystem.enforcement: duplicate key");
+  ERRS(JSON({"filesystem": {"default": "rw", "enforcement": 1}}),
+       "f.json: filesystem.default: unknown permission `rw` (none, view, read or write)",
+       "f.json: filesystem.enforcement: expected a string, got a number");
+
+  /* presets keep the default */
+  size_t n;
+  const struct sbx_policy_preset *ps = sbx_policy_presets(&n);
+  for (size_t i = 0; i < n; i++) {
+    cleanup_policy struct sbx_policy *p = load_ok(ps[i].name);
+    if (p && !CHECK(!p->fs_best_effort))
+      fprintf(stderr, "  preset %s is best-effort\n", ps[i].name);
+  }
+
+  /* extends: replaced when the child sets it, inherited otherwise */
+  write_text("policies/be.json", JSON({"extends": "agent-safe", "filesystem": {"enforcement": "best-effort"}}));
+  write_text("policies/be-child.json", JSON({"extends": "be", "filesystem": {"default": "view"}}));
+  write_text("policies/be-strict.json", JSON({"extends": "be", "filesystem": {"enforcement": "strict"}}));
+  cleanup_policy struct sbx_policy *be = load_ok("be");
+  cleanup_policy struct sbx_policy *be_child = load_ok("be-child");
+  cleanup_policy struct sbx_policy *be_strict = load_ok("be-strict");
+  if (be) {
+    CHECK(be->fs_best_effort);
+    CHECK_INT(be->fs_default, SBX_PERM_READ);  /* the rest is agent-safe's */
+    CHECK_INT(be->rules_len, 20);
+  }
+  if (be_child)
+    CHECK(be_child->fs_best_effort && be_child->fs_default == SBX_PERM_VIEW);
+  if (be_strict)
+    CHECK(!be_strict->fs_best_effort);
+
+  /* dup copies it */
+  if (be) {
+    cleanup_policy struct sbx_policy *copy = sbx_policy_dup(be);
+    CHECK(copy && copy->fs_best_effort);
+  }
+
+  /* tighten: only best-effort -> strict */
+  t = tighten_ok("be", JSON({"filesystem": {"enforcement": "strict"}}));
+  if (t) {
+    CHECK(!t->fs_best_effort && t->tightened);
+    sbx_policy_free(t);
+  }
+  t = tighten_ok("be", JSON({"filesystem": {"enforcement": "best-effort"}}));  /* unchanged */
+  if (t) {
+    CHECK(t->fs_best_effort);
+    sbx_policy_free(t);
+  }
+  t = tighten_ok("be", JSON({"filesystem": {"default": "view"}}));  /* absent: kept */
+  if (t) {
+    CHECK(t->fs_best_effort);
+    sbx_policy_free(t);
+  }
+  t = tighten_ok("agent-safe", JSON({"filesystem": {"enforcement": "strict"}}));
+  if (t) {
+    CHECK(!t->fs_best_effort);
+    sbx_policy_free(t);
+  }
+  REFUSED("agent-safe", JSON({"filesystem": {"enforcement": "best-effort"}}),
+          "agentsbx.policy.tighten: filesystem.enforcement: best-effort is looser than the base policy's strict");
+  REFUSED("strict", JSON({"filesystem": {"enforcement": "best-effort", "default": "write"}}),
+          "agentsbx.policy.tighten: filesystem.default: write is above the base policy's read",
+          "agentsbx.policy.tighten: filesystem.enforcement: best-effort is looser than the base policy's strict");
+  REFUSED("agent-safe", JSON({"filesystem": {"enforcement": "lax"}}),
+          "agentsbx.policy.tighten: filesystem.enforcement: unknown enforcement `lax` (strict or best-effort)");
+
+  /* canonical JSON: right after "default"; parses back; part of the digest */
+  cleanup_policy struct sbx_policy *as = load_ok("agent-safe");
+  if (be && as) {
+    cleanup_free char *j1 = sbx_policy_to_json(be, false, &err);
+    cleanup_free char *ja = sbx_policy_to_json(as, false, &err);
+    CHECK(j1 && strstr(j1, "\"filesystem\":{\"default\":\"read\",\"enforcement\":\"best-effort\",\"rules\":["));
+    CHECK(ja && strstr(ja, "\"filesystem\":{\"default\":\"read\",\"enforcement\":\"strict\",\"rules\":["));
+    struct sbx_policy *q = NULL;
+    if (j1 && CHECK(sbx_policy_parse(j1, strlen(j1), "canonical", &q, NULL, &err) == 0)) {
+      CHECK(q->fs_best_effort && (q->present & SBX_PK_FS_ENFORCEMENT));
+      cleanup_free char *j2 = sbx_policy_to_json(q, false, &err);
+      CHECK_STR(j2, j1);
+      sbx_policy_free(q);
+    }
+    cleanup_free char *pretty = sbx_policy_to_json(be, true, &err);
+    CHECK(pretty && strstr(pretty, "\"enforcement\": \"best-effort\""));
+    cleanup_free char *dbe = sbx_policy_digest(be, &err);
+    cleanup_free char *das = sbx_policy_digest(as, &err);
+    CHECK(dbe && das && strcmp(dbe, das) != 0);
+  }
+
+  /* the preset none ignores it: not in its canonical JSON */
+  cleanup_policy struct sbx_policy *none = load_ok("none");
+  if (none) {
+    cleanup_free char *j = sbx_policy_to_json(none, false, &err);
+    CHECK(j && !strstr(j, "enforcement"));
   }
   sbx_error_clear(&err);
 }
@@ -1113,8 +1674,12 @@ int main(void)
   RUN(test_glob_matrix);
   RUN(test_resolution_ties);
   RUN(test_none_hides_subtree);
+  RUN(test_pattern_matrix_globs);
+  RUN(test_pattern_matrix_resolution);
+  RUN(test_pattern_matrix_preset);
   RUN(test_env);
   RUN(test_canonical_digest);
+  RUN(test_fs_enforcement);
   RUN(test_check_file);
 
   sbx_remove_tree(tmpdir, &err);
