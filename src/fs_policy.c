@@ -35,6 +35,7 @@ struct nfa {
 
 struct sbx_fs_matcher {
   const struct sbx_policy *p;
+  bool view_as_none;           /* no Landlock to stop reads: hide instead */
   size_t n_rules, n_exec;
   struct nfa *nfa;             /* rules, then exec globs */
   struct sbx_glob *exec_globs;
@@ -163,7 +164,13 @@ static void level_child(const struct sbx_fs_matcher *m, const uint64_t *parent, 
 
 static enum sbx_perm perm_of(const struct sbx_fs_matcher *m, int best)
 {
-  return best >= 0 ? m->p->rules[best].permission : m->p->fs_default;
+  enum sbx_perm p = best >= 0 ? m->p->rules[best].permission : m->p->fs_default;
+  return p == SBX_PERM_VIEW && m->view_as_none ? SBX_PERM_NONE : p;
+}
+
+void sbx_fs_matcher_view_as_none(struct sbx_fs_matcher *m)
+{
+  m->view_as_none = true;
 }
 
 static bool exec_match(const struct sbx_fs_matcher *m, const uint64_t *st)

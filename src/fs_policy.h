@@ -30,6 +30,10 @@ int sbx_fs_matcher_new(const struct sbx_policy *p, struct sbx_fs_matcher **out,
                        struct sbx_error *err);
 void sbx_fs_matcher_free(struct sbx_fs_matcher *m);
 
+/* Without Landlock nothing can stop a read: `view` becomes `none`
+ * (best-effort enforcement never opens access). */
+void sbx_fs_matcher_view_as_none(struct sbx_fs_matcher *m);
+
 /* The permission of an absolute, normalised container path, computed the
  * incremental way (tests compare it with sbx_policy_decide); *hidden: a
  * proper ancestor is none by a rule. */

@@ -688,9 +688,10 @@ int sbx_fs_policy_enforce(struct sbx_fs_enforce *e, struct sbx_error *err)
   e->ruleset = -1;
   if (!sbx_fs_policy_needed(e->policy))
     return 0;
-  if (abi < 1)
+  if (abi < 1 && !e->policy->fs_best_effort)
     return sbx_fail(err, EOPNOTSUPP, "filesystem policy: the kernel has no Landlock (needed to "
-                                     "enforce view, the exec allowlist and to lock the mounts)");
+                                     "enforce view, the exec allowlist and to lock the mounts; "
+                                     "\"enforcement\": \"best-effort\" does without)");
   root = realpath(e->rootfs, NULL);
   if (root == NULL)
     return sbx_fail(err, errno, "filesystem policy: rootfs `%s`", e->rootfs);
@@ -700,6 +701,8 @@ int sbx_fs_policy_enforce(struct sbx_fs_enforce *e, struct sbx_error *err)
     return sbx_fail(err, errno, "filesystem policy: rootfs `%s`", root);
   if (sbx_fs_matcher_new(e->policy, &matcher, err) < 0 || read_tree(&t, err) < 0)
     goto out;
+  if (abi < 1)
+    sbx_fs_matcher_view_as_none(matcher);
   classify(&t);
   if (walk_all(&t, e, matcher, err) < 0)
     goto out;
@@ -713,11 +716,13 @@ int sbx_fs_policy_enforce(struct sbx_fs_enforce *e, struct sbx_error *err)
     sbx_fail(err, errno, "filesystem policy: rootfs `%s`", root);
     goto out;
   }
-  if (build_plan(&t, e, rootfd, abi, err) < 0)
-    goto out;
-  e->ruleset = sbx_landlock_ruleset(&e->plan, rootfd, true, err);
-  if (e->ruleset < 0)
-    goto out;
+  if (abi >= 1) {
+    if (build_plan(&t, e, rootfd, abi, err) < 0)
+      goto out;
+    e->ruleset = sbx_landlock_ruleset(&e->plan, rootfd, true, err);
+    if (e->ruleset < 0)
+      goto out;
+  }
   if (e->policy->exec_restricted && memfd_noexec(e->own_pidns, err) < 0)
     goto out;
   ret = 0;

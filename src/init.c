@@ -313,19 +313,21 @@ fail:
 
 /* exec: the container's Landlock ruleset again, from the grants init
  * recorded (each checked to be the same inode). */
-static int exec_ruleset(const char *text, struct sbx_error *err)
+static int exec_ruleset(const char *text, int *ruleset, struct sbx_error *err)
 {
   struct sbx_landlock_plan plan;
   cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  int ruleset;
 
   if (root < 0)
     return sbx_fail(err, errno, "open the container's root");
   if (sbx_landlock_plan_parse(text, &plan, err) < 0)
     return -1;
-  ruleset = sbx_landlock_ruleset(&plan, root, false, err);
+  /* handled 0: best-effort enforcement on a kernel without Landlock */
+  bool handled = plan.handled != 0;
+  if (handled)
+    *ruleset = sbx_landlock_ruleset(&plan, root, false, err);
   sbx_landlock_plan_release(&plan);
-  return ruleset;
+  return handled && *ruleset < 0 ? -1 : 0;
 }
 
 /* exec: the process is already in the container's namespaces and cgroup;
@@ -347,7 +349,7 @@ static __attribute__((noreturn)) void exec_run(const struct sbx_init_args *a)
   }
   if (a->mntns_fd >= 0)
     close(a->mntns_fd);
-  if (*a->landlock_plan && (landlock = exec_ruleset(a->landlock_plan, &err)) < 0)
+  if (*a->landlock_plan && exec_ruleset(a->landlock_plan, &landlock, &err) < 0)
     goto fail_sync;
   if (p->terminal && setup_terminal(a, &err) < 0)
     goto fail_sync;

@@ -41,12 +41,13 @@
 
 static const struct sbx_policy_preset presets[] = {
   { "agent-safe",
-    "the default: read-only but /tmp, /var/tmp, /run, /workspace/output; secrets hidden; no network",
+    "the default: read-only but /tmp, /var/tmp, /run, /dev/shm, /workspace/output; secrets hidden; no network",
     J({"version": 1, "name": "agent-safe",
        "filesystem": {"default": "read", "rules": [
          {"pattern": "/tmp", "permission": "write"},
          {"pattern": "/var/tmp", "permission": "write"},
          {"pattern": "/run", "permission": "write"},
+         {"pattern": "/dev/shm", "permission": "write"},
          {"pattern": "/workspace/output", "permission": "write"},)
       SECRET_RULES J(]},) LOCKED_DOWN J(,
        "env": {"inherit": "all",) SECRET_ENV J(}}) },

@@ -42,19 +42,26 @@ eng_common_read_only_rootfs_with_a_writable_tmpfs() {
 	[ "$output" = ok ]
 }
 
-# bind volumes (rw, ro) and named volumes
+# bind volumes (rw, ro) and named volumes, where the default policy
+# (agent-safe) lets a container write: /workspace/output and /tmp
 eng_common_bind_volumes_rw_ro_and_named_volumes() {
 	local X=$1
 	mkdir -p "$ENG_TMP/vol"
 	echo host >"$ENG_TMP/vol/in"
-	run "$X" run --rm -v "$ENG_TMP/vol:/data" $IMG sh -c 'cat /data/in; echo ctr >/data/out'
+	run "$X" run --rm -v "$ENG_TMP/vol:/workspace/output" $IMG sh -c 'cat /workspace/output/in; echo ctr >/workspace/output/out'
 	[ "$output" = host ]
 	[ "$(cat "$ENG_TMP/vol/out")" = ctr ]
-	run "$X" run --rm -v "$ENG_TMP/vol:/data:ro" $IMG sh -c 'echo x >/data/out'
+	run "$X" run --rm -v "$ENG_TMP/vol:/workspace/output:ro" $IMG sh -c 'echo x >/workspace/output/out'
 	[ "$status" -ne 0 ]
 	[ "$(cat "$ENG_TMP/vol/out")" = ctr ]
-	"$X" run --rm -v agbx-nv:/nv $IMG sh -c 'echo kept >/nv/f'
-	run "$X" run --rm -v agbx-nv:/nv $IMG cat /nv/f
+	if eng_policy_enforced; then
+		# the policy: a volume outside the write paths is read-only
+		run "$X" run --rm -v "$ENG_TMP/vol:/data" $IMG sh -c 'cat /data/in; echo x >/data/out'
+		[[ "$output" == *host*"Read-only file system"* ]]
+		[ "$(cat "$ENG_TMP/vol/out")" = ctr ]
+	fi
+	"$X" run --rm -v agbx-nv:/tmp/nv $IMG sh -c 'echo kept >/tmp/nv/f'
+	run "$X" run --rm -v agbx-nv:/tmp/nv $IMG cat /tmp/nv/f
 	[ "$output" = kept ]
 	"$X" volume rm agbx-nv
 }
@@ -62,8 +69,8 @@ eng_common_bind_volumes_rw_ro_and_named_volumes() {
 # --tmpfs with a size
 eng_common_tmpfs_with_a_size() {
 	local X=$1
-	run "$X" run --rm --tmpfs /scratch:size=1m $IMG sh -c 'grep " /scratch " /proc/mounts; dd if=/dev/zero of=/scratch/f bs=1k count=2048 2>&1; echo rc=$?'
-	[[ "${lines[0]}" == "tmpfs /scratch tmpfs "* ]]
+	run "$X" run --rm --tmpfs /tmp/scratch:size=1m $IMG sh -c 'grep " /tmp/scratch " /proc/mounts; dd if=/dev/zero of=/tmp/scratch/f bs=1k count=2048 2>&1; echo rc=$?'
+	[[ "${lines[0]}" == "tmpfs /tmp/scratch tmpfs "* ]]
 	[[ "$output" == *"No space left on device"* ]]
 }
 

@@ -228,13 +228,18 @@ wait_status() { eng_wait 10 sh -c "[ \"\$(ctr --address '$ENG_TMP/containerd.soc
 @test "containerd: bind mounts (rw, ro) and tmpfs with a size" {
 	mkdir -p "$ENG_TMP/vol"
 	echo host >"$ENG_TMP/vol/in"
-	run C run --rm "${R[@]}" --mount "type=bind,src=$ENG_TMP/vol,dst=/data,options=rbind:rw" $IMG t-vol sh -c 'cat /data/in; echo ctr >/data/out'
+	# destinations the default policy (agent-safe) lets a container write
+	run C run --rm "${R[@]}" --mount "type=bind,src=$ENG_TMP/vol,dst=/workspace/output,options=rbind:rw" $IMG t-vol sh -c 'cat /workspace/output/in; echo ctr >/workspace/output/out'
 	[ "$output" = host ]
 	[ "$(cat "$ENG_TMP/vol/out")" = ctr ]
-	run C run --rm "${R[@]}" --mount "type=bind,src=$ENG_TMP/vol,dst=/data,options=rbind:ro" $IMG t-vol sh -c 'echo x >/data/out'
+	run C run --rm "${R[@]}" --mount "type=bind,src=$ENG_TMP/vol,dst=/workspace/output,options=rbind:ro" $IMG t-vol sh -c 'echo x >/workspace/output/out'
 	[ "$status" -ne 0 ]
-	run C run --rm "${R[@]}" --mount "type=tmpfs,src=tmpfs,dst=/scratch,options=size=1m" $IMG t-tmpfs sh -c 'grep " /scratch " /proc/mounts; dd if=/dev/zero of=/scratch/f bs=1k count=2048 2>&1'
-	[[ "${lines[0]}" == "tmpfs /scratch tmpfs "* ]]
+	if eng_policy_enforced; then
+		run C run --rm "${R[@]}" --mount "type=bind,src=$ENG_TMP/vol,dst=/data,options=rbind:rw" $IMG t-vol sh -c 'echo x >/data/out'
+		[[ "$output" == *"Read-only file system"* ]]
+	fi
+	run C run --rm "${R[@]}" --mount "type=tmpfs,src=tmpfs,dst=/tmp/scratch,options=size=1m" $IMG t-tmpfs sh -c 'grep " /tmp/scratch " /proc/mounts; dd if=/dev/zero of=/tmp/scratch/f bs=1k count=2048 2>&1'
+	[[ "${lines[0]}" == "tmpfs /tmp/scratch tmpfs "* ]]
 	[[ "$output" == *"No space left on device"* ]]
 }
 

@@ -287,7 +287,7 @@ static void test_presets(void)
   if (!a)
     return;
   CHECK_INT(a->fs_default, SBX_PERM_READ);
-  CHECK_INT(a->rules_len, 20);
+  CHECK_INT(a->rules_len, 21);
   CHECK_INT(a->network, SBX_NET_NONE);
   CHECK(!a->caps_all && a->caps_allow_len == 0);
   CHECK(a->no_new_privileges);
@@ -326,7 +326,7 @@ static void test_presets(void)
     CHECK_INT(s->limits.pids, 128);
     CHECK_INT(s->limits.timeout, 900);
     CHECK_INT(s->limits.open_files, 1024);  /* inherited */
-    CHECK_INT(s->rules_len, 20);             /* inherited */
+    CHECK_INT(s->rules_len, 21);             /* inherited */
     CHECK_INT(sbx_policy_permission(s, "/tmp/x", NULL), SBX_PERM_WRITE);
   }
   cleanup_policy struct sbx_policy *d = load_ok("development");
@@ -395,7 +395,7 @@ static void test_extends(void)
     "network": {"mode": "unrestricted"}, "limits": {"timeout": "1h"}}));
   if (p) {
     CHECK_STR(p->name, "mine");
-    CHECK_INT(p->rules_len, 20);
+    CHECK_INT(p->rules_len, 21);
     CHECK_INT(p->network, SBX_NET_UNRESTRICTED);
     CHECK_INT(p->limits.timeout, 3600);
     CHECK_INT(p->limits.memory, 1LL << 30);
@@ -620,8 +620,8 @@ static void test_tighten(void)
     CHECK(t->limits.cpus == 1);
     CHECK_INT(t->seccomp, SBX_SECCOMP_STRICT);
     CHECK_INT(t->fs_default, SBX_PERM_VIEW);
-    CHECK_INT(t->rules_len, 23);
-    CHECK_STR(t->rules[20].origin, "agentsbx.policy.tighten");
+    CHECK_INT(t->rules_len, 24);
+    CHECK_STR(t->rules[21].origin, "agentsbx.policy.tighten");
     CHECK_INT(sbx_policy_permission(t, "/workspace/output/x", NULL), SBX_PERM_READ);
     CHECK_INT(sbx_policy_permission(t, "/tmp/cache/a", NULL), SBX_PERM_NONE);
     CHECK_INT(sbx_policy_permission(t, "/tmp/a", NULL), SBX_PERM_WRITE);
@@ -1556,7 +1556,7 @@ static void test_fs_enforcement(void)
   if (be) {
     CHECK(be->fs_best_effort);
     CHECK_INT(be->fs_default, SBX_PERM_READ);  /* the rest is agent-safe's */
-    CHECK_INT(be->rules_len, 20);
+    CHECK_INT(be->rules_len, 21);
   }
   if (be_child)
     CHECK(be_child->fs_best_effort && be_child->fs_default == SBX_PERM_VIEW);
