@@ -95,6 +95,26 @@ static int effective(struct cli_globals *g, const char *bundle, const char *flag
 
 enum { OPT_DIGEST = 256 };
 
+/* Rules are resolved against the tree at create: a path that did not exist
+ * then gets its directory's permission (only a write directory can gain
+ * one).  Say so where that differs. */
+static void print_if_created_later(const struct sbx_policy *p, const char *path,
+                                   enum sbx_perm perm)
+{
+  cleanup_free char *dir = strdup(path);
+  char *slash = dir ? strrchr(dir, '/') : NULL;
+
+  if (slash == NULL)
+    return;
+  if (slash == dir)
+    slash[1] = '\0';
+  else
+    *slash = '\0';
+  if (perm != SBX_PERM_WRITE && strcmp(path, "/") != 0 &&
+      sbx_policy_permission(p, dir, NULL) == SBX_PERM_WRITE)
+    printf("; if created later: write");
+}
+
 static int policy_show_explain(struct cli_globals *g, int argc, char **argv, bool explain)
 {
   static const struct option opts[] = {
@@ -162,8 +182,10 @@ static int policy_show_explain(struct cli_globals *g, int argc, char **argv, boo
       const struct sbx_policy_rule *r = &p->rules[d.rule];
       if (d.hidden)
         printf("hidden: %s is none by ", d.hidden_at);
-      printf("filesystem.rules[%zu] `%s` (priority %d) of %s\n", r->origin_index, r->pattern,
+      printf("filesystem.rules[%zu] `%s` (priority %d) of %s", r->origin_index, r->pattern,
              r->priority, r->origin ? r->origin : "the policy");
+      print_if_created_later(p, argv[i], d.permission);
+      putchar('\n');
     }
     sbx_policy_decision_clear(&d);
   }

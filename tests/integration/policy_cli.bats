@@ -104,7 +104,7 @@ bundle_with() {
 	run "$AGENTSBX" policy show
 	[ "$status" -eq 0 ]
 	jq -e '.name == "agent-safe" and .version == 1 and .annotations == true' <<<"$output"
-	jq -e '.filesystem.default == "read" and .filesystem.enforcement == "strict" and (.filesystem.rules | length) == 20' <<<"$output"
+	jq -e '.filesystem.default == "read" and .filesystem.enforcement == "strict" and (.filesystem.rules | length) == 21' <<<"$output"
 	jq -e '.filesystem | keys_unsorted == ["default", "enforcement", "rules"]' <<<"$output"
 	jq -e '.network.mode == "none" and .capabilities.allow == [] and .noNewPrivileges and .seccomp == "default"' <<<"$output"
 	jq -e '.limits == {memory: "1G", cpus: null, pids: 256, openFiles: 1024, fileSize: null, timeout: null, lifetime: null}' <<<"$output"
@@ -210,13 +210,15 @@ bundle_with() {
 
 @test "policy explain: permission and deciding rule of several paths" {
 	run "$AGENTSBX" policy explain --policy agent-safe /workspace/.env /etc/passwd /tmp/x \
-		/home/u/.ssh/known_hosts /workspace/output/r.txt /a/secrets/b/c
+		/home/u/.ssh/known_hosts /workspace/output/r.txt /a/secrets/b/c /workspace/output/.env
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 6 ]
-	grep -qP '^/workspace/.env\tnone\tfilesystem.rules\[4\] `\*\*/.env\*` \(priority 100\) of preset agent-safe$' <<<"$output"
+	[ "${#lines[@]}" -eq 7 ]
+	grep -qP '^/workspace/.env\tnone\tfilesystem.rules\[5\] `\*\*/.env\*` \(priority 100\) of preset agent-safe$' <<<"$output"
+	# rules hold for what exists at create; a new file gets its directory's
+	grep -qP '^/workspace/output/.env\tnone\tfilesystem.rules\[5\] .* of preset agent-safe; if created later: write$' <<<"$output"
 	grep -qP '^/etc/passwd\tread\tfilesystem.default$' <<<"$output"
 	grep -qP '^/tmp/x\twrite\tfilesystem.rules\[0\] `/tmp` \(priority 0\) of preset agent-safe$' <<<"$output"
-	grep -qP '^/home/u/.ssh/known_hosts\tnone\thidden: /home/u/.ssh is none by filesystem.rules\[14\] ' <<<"$output"
+	grep -qP '^/home/u/.ssh/known_hosts\tnone\thidden: /home/u/.ssh is none by filesystem.rules\[15\] ' <<<"$output"
 	grep -qP '^/workspace/output/r.txt\twrite\t' <<<"$output"
 	grep -qP '^/a/secrets/b/c\tnone\thidden: /a/secrets is none by ' <<<"$output"
 }
