@@ -161,8 +161,9 @@ static int apply_policy(struct create *c, struct sbx_error *err)
     return -1;
   if (!c->policy.active)
     return 0;
-  if (sbx_policy_seccomp_compile((enum sbx_policy_seccomp)c->policy.seccomp, &c->policy_seccomp,
-                                 err) < 0)
+  if (sbx_policy_seccomp_compile(sbx_policy_seccomp_layer(c->policy.seccomp,
+                                                          sbx_fs_policy_needed(c->policy_doc)),
+                                 &c->policy_seccomp, err) < 0)
     return -1;
   free(c->config_text);
   c->config_text = oci_config_write(c->config, false, &msg);

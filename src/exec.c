@@ -279,8 +279,10 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
   if (l && sbx_seccomp_compile(l->seccomp, &r->seccomp, err) < 0)
     return -1;
   sp.args.seccomp = r->seccomp;
-  if (r->policy && sbx_policy_seccomp_compile((enum sbx_policy_seccomp)r->policy->seccomp,
-                                              &r->policy_seccomp, err) < 0)
+  if (r->policy &&
+      sbx_policy_seccomp_compile(sbx_policy_seccomp_layer(r->policy->seccomp,
+                                                          sbx_fs_policy_needed(r->policy)),
+                                 &r->policy_seccomp, err) < 0)
     return -1;
   sp.args.policy_seccomp = r->policy_seccomp;
   r->pid = sbx_spawn(&sp, &r->sync, err);

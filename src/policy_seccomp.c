@@ -132,6 +132,24 @@ static int compile_strict(struct sbx_seccomp_program *out, struct sbx_error *err
   return sbx_seccomp_compile(&s, out, err);
 }
 
+static int compile_files(struct sbx_seccomp_program *out, struct sbx_error *err)
+{
+  char *handles[] = { "open_by_handle_at", NULL };
+  struct oci_syscall rule;
+  struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = &rule,
+                           .syscalls_len = 1 };
+
+  set_rule(&rule, handles, 1, "SCMP_ACT_ERRNO", NULL);
+  return sbx_seccomp_compile(&s, out, err);
+}
+
+enum sbx_policy_seccomp sbx_policy_seccomp_layer(int mode, bool fs_enforced)
+{
+  if (mode == SBX_POLICY_SECCOMP_CONFIG && fs_enforced)
+    return SBX_POLICY_SECCOMP_FILES;
+  return (enum sbx_policy_seccomp)mode;
+}
+
 int sbx_policy_seccomp_compile(enum sbx_policy_seccomp level, struct sbx_seccomp_program *out,
                                struct sbx_error *err)
 {
@@ -141,6 +159,8 @@ int sbx_policy_seccomp_compile(enum sbx_policy_seccomp level, struct sbx_seccomp
     return compile_default(out, err) < 0 ? sbx_wrap(err, "policy seccomp default") : 0;
   case SBX_POLICY_SECCOMP_STRICT:
     return compile_strict(out, err) < 0 ? sbx_wrap(err, "policy seccomp strict") : 0;
+  case SBX_POLICY_SECCOMP_FILES:
+    return compile_files(out, err) < 0 ? sbx_wrap(err, "policy seccomp (filesystem)") : 0;
   default:
     return 0;
   }

@@ -4,11 +4,21 @@
 #ifndef SBX_POLICY_SECCOMP_H
 #define SBX_POLICY_SECCOMP_H
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "seccomp_filter.h"
 
 enum sbx_policy_seccomp { SBX_POLICY_SECCOMP_CONFIG, SBX_POLICY_SECCOMP_DEFAULT,
-                          SBX_POLICY_SECCOMP_STRICT };
+                          SBX_POLICY_SECCOMP_STRICT,
+                          /* config's only, but the filesystem policy hides
+                           * paths: open_by_handle_at (which reaches an
+                           * inode by number, around every path) denied */
+                          SBX_POLICY_SECCOMP_FILES };
+
+/* The layer for a policy's seccomp mode, given whether its filesystem rules
+ * are enforced. */
+enum sbx_policy_seccomp sbx_policy_seccomp_layer(int mode, bool fs_enforced);
 
 /* CONFIG: out->bpf stays NULL (nothing added). */
 int sbx_policy_seccomp_compile(enum sbx_policy_seccomp level, struct sbx_seccomp_program *out,
