@@ -17,7 +17,7 @@
 /* Run each probe in a child under the layer; returns a bitmask of the
  * probes that were denied with the expected errno. */
 enum { P_MOUNT, P_UNSHARE_NS, P_UNSHARE_FILES, P_BPF, P_PTRACE, P_CLONE3, P_SETNS, P_KEYCTL,
-       P_GETPID, P_FORK, P_COUNT };
+       P_GETPID, P_FORK, P_BY_HANDLE, P_COUNT };
 
 static int probe_denied(int probe)
 {
@@ -29,11 +29,14 @@ static int probe_denied(int probe)
   case P_UNSHARE_NS: r = unshare(CLONE_NEWUSER); return r < 0 && errno == EPERM;
   case P_UNSHARE_FILES: r = unshare(CLONE_FILES); return r < 0 && errno == EPERM;
   case P_BPF: r = syscall(SYS_bpf, 0, NULL, 0); return r < 0 && errno == EPERM;
-  case P_PTRACE: r = syscall(SYS_ptrace, 0 /* TRACEME */, 0, 0, 0); return r < 0 && errno == EPERM;
+  /* attach to a pid that cannot exist: ESRCH when the call runs */
+  case P_PTRACE: r = syscall(SYS_ptrace, 16 /* ATTACH */, 0x3fffffff, 0, 0); return r < 0 && errno == EPERM;
   case P_CLONE3: r = syscall(SYS_clone3, NULL, 0); return r < 0 && errno == ENOSYS;
   case P_SETNS: r = syscall(SYS_setns, 0, 0); return r < 0 && errno == EPERM;
   case P_KEYCTL: r = syscall(SYS_keyctl, 0, 0, 0, 0, 0); return r < 0 && errno == EPERM;
   case P_GETPID: r = getpid(); return r <= 0;
+  /* a bad fd: EBADF when the call runs, EPERM when the filter stops it */
+  case P_BY_HANDLE: r = syscall(SYS_open_by_handle_at, -1, NULL, 0); return r < 0 && errno == EPERM;
   case P_FORK: {
     pid_t c = fork();
     if (c == 0)
@@ -46,7 +49,9 @@ static int probe_denied(int probe)
   return 0;
 }
 
-static unsigned denied_under(enum sbx_policy_seccomp level)
+/* Only the probes in `run` are tried: a layer that allows mount(2) must
+ * never see the mount probe, which would really mount. */
+static unsigned denied_under_only(enum sbx_policy_seccomp level, unsigned run)
 {
   struct sbx_seccomp_program p;
   struct sbx_error err = { 0 };
@@ -65,7 +70,7 @@ static unsigned denied_under(enum sbx_policy_seccomp level)
     if (p.bpf && sbx_seccomp_install(&p, &listener, &err) < 0)
       _exit(2);
     for (int i = 0; i < P_COUNT; i++)
-      if (probe_denied(i))
+      if ((run >> i & 1) && probe_denied(i))
         m |= 1u << i;
     if (write(fds[1], &m, sizeof m) != sizeof m)
       _exit(3);
@@ -82,6 +87,11 @@ static unsigned denied_under(enum sbx_policy_seccomp level)
 }
 
 #define BIT(x) (1u << (x))
+
+static unsigned denied_under(enum sbx_policy_seccomp level)
+{
+  return denied_under_only(level, ~0u);
+}
 
 static void test_config_adds_nothing(void)
 {
@@ -104,6 +114,7 @@ static void test_default_denies_escapes(void)
   CHECK(m & BIT(P_CLONE3));
   CHECK(m & BIT(P_SETNS));
   CHECK(m & BIT(P_KEYCTL));
+  CHECK(m & BIT(P_BY_HANDLE));
   /* ... and only them */
   CHECK(!(m & BIT(P_UNSHARE_FILES)));
   CHECK(!(m & BIT(P_GETPID)));
@@ -125,10 +136,27 @@ static void test_strict_allows_only_common_work(void)
   CHECK(!(m & BIT(P_FORK)));
 }
 
+/* The layer added to a config-only policy whose filesystem rules hide
+ * paths: open_by_handle_at and nothing else. */
+static void test_files_layer_denies_handles_only(void)
+{
+  /* everything but mount (allowed here) and the user namespace (which
+   * the test's own environment may refuse) */
+  unsigned run = ~(BIT(P_MOUNT) | BIT(P_UNSHARE_NS));
+  unsigned m = denied_under_only(SBX_POLICY_SECCOMP_FILES, run);
+
+  CHECK(m != ~0u);
+  CHECK_INT(m, BIT(P_BY_HANDLE));
+  CHECK_INT(sbx_policy_seccomp_layer(SBX_POLICY_SECCOMP_CONFIG, true), SBX_POLICY_SECCOMP_FILES);
+  CHECK_INT(sbx_policy_seccomp_layer(SBX_POLICY_SECCOMP_CONFIG, false), SBX_POLICY_SECCOMP_CONFIG);
+  CHECK_INT(sbx_policy_seccomp_layer(SBX_POLICY_SECCOMP_DEFAULT, true), SBX_POLICY_SECCOMP_DEFAULT);
+}
+
 int main(void)
 {
   RUN(test_config_adds_nothing);
   RUN(test_default_denies_escapes);
   RUN(test_strict_allows_only_common_work);
+  RUN(test_files_layer_denies_handles_only);
   return unit_finish("policy-seccomp");
 }
