@@ -665,16 +665,27 @@ static int build_plan(struct tree *t, struct sbx_fs_enforce *e, int rootfd, int 
   return ret;
 }
 
-/* memfd_create(MFD_EXEC) refused and every memfd sealed noexec, for this
- * pid namespace only. */
-static int memfd_noexec(bool own_pidns, struct sbx_error *err)
+/* memfd exec: Landlock grants EXECUTE on no memfd already; in a pid
+ * namespace of the container's own, vm.memfd_noexec=2 also refuses
+ * MFD_EXEC and seals every memfd non-executable.  (It cannot be set from a
+ * user namespace; without Landlock it is the only defence, so it must
+ * hold.) */
+static int memfd_noexec(bool own_pidns, bool landlock, struct sbx_error *err)
 {
+  struct sbx_error werr = { 0 };
+
+  if (own_pidns && sbx_write_file("/proc/sys/vm/memfd_noexec", "2", 1, &werr) == 0)
+    return 0;
+  if (landlock) {
+    sbx_error_clear(&werr);
+    return 0;
+  }
   if (!own_pidns)
-    return sbx_invalid(err, "exec.allow: the container needs a pid namespace of its own "
-                            "(vm.memfd_noexec, which stops memfd exec, is per pid namespace)");
-  if (sbx_write_file("/proc/sys/vm/memfd_noexec", "2", 1, err) < 0)
-    return sbx_wrap(err, "exec.allow: stop memfd exec (vm.memfd_noexec)");
-  return 0;
+    return sbx_invalid(err, "exec.allow: without Landlock, memfd exec can only be stopped in a "
+                            "pid namespace of the container's own (vm.memfd_noexec)");
+  sbx_fail(err, werr.errnum, "exec.allow: stop memfd exec (vm.memfd_noexec): %s", werr.msg);
+  sbx_error_clear(&werr);
+  return -1;
 }
 
 int sbx_fs_policy_enforce(struct sbx_fs_enforce *e, struct sbx_error *err)
@@ -723,7 +734,7 @@ int sbx_fs_policy_enforce(struct sbx_fs_enforce *e, struct sbx_error *err)
     if (e->ruleset < 0)
       goto out;
   }
-  if (e->policy->exec_restricted && memfd_noexec(e->own_pidns, err) < 0)
+  if (e->policy->exec_restricted && memfd_noexec(e->own_pidns, abi >= 1, err) < 0)
     goto out;
   ret = 0;
 out:
