@@ -19,6 +19,8 @@
 set -euo pipefail
 
 top="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=bench/bundle.bash
+. "$top/bench/bundle.bash"
 N="${1:-${N:-50}}"
 AGENTSBX="${AGENTSBX:-$top/agentsbx}"
 RUNC="${RUNC:-$(command -v runc || true)}"
@@ -60,42 +62,8 @@ trap cleanup EXIT
 
 # ---- bundle ----
 bundle="$tmp/bundle"
-mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs"/{proc,sys,dev,tmp,etc}
-busybox="$(command -v busybox)"
-cp "$busybox" "$bundle/rootfs/bin/busybox"
-for a in $("$busybox" --list); do
-	[ "$a" = busybox ] || ln -s busybox "$bundle/rootfs/bin/$a"
-done
-cat >"$bundle/config.json" <<'JSON'
-{
-	"ociVersion": "1.0.2",
-	"process": {
-		"terminal": false, "user": {"uid": 0, "gid": 0},
-		"args": ["/bin/true"],
-		"env": ["PATH=/bin"], "cwd": "/",
-		"capabilities": {
-			"bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-			"effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-			"permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
-		},
-		"noNewPrivileges": true
-	},
-	"root": {"path": "rootfs", "readonly": true},
-	"hostname": "bench",
-	"mounts": [
-		{"destination": "/proc", "type": "proc", "source": "proc"},
-		{"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-		{"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
-		{"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
-	],
-	"linux": {
-		"resources": {"devices": [{"allow": false, "access": "rwm"}]},
-		"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
-		"maskedPaths": ["/proc/kcore", "/sys/firmware"],
-		"readonlyPaths": ["/proc/sys"]
-	}
-}
-JSON
+bench_rootfs "$bundle/rootfs"
+bench_config rootfs / >"$bundle/config.json"
 
 # a second bundle for (c): the same rootfs, a process that waits
 mkdir -p "$tmp/bundle-exec"

@@ -142,6 +142,24 @@ static bool has(char **v, const char *s)
   return false;
 }
 
+/* Free a walk test's state and its temporary tree. */
+static void walk_done(struct sbx_fs_walk *w, struct sbx_fs_matcher *m, struct sbx_policy *p,
+                      struct sbx_error *err)
+{
+  char cmd[128];
+
+  sbx_fs_walk_release(w);
+  if (w->root_fd > 0)
+    close(w->root_fd);
+  sbx_fs_matcher_free(m);
+  sbx_policy_free(p);
+  sbx_error_clear(err);
+  if (tmp[0]) {
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    CHECK(system(cmd) == 0);
+  }
+}
+
 static void test_walk_workspace(void)
 {
   struct sbx_policy *p = load("{\"version\":1,\"extends\":\"agent-safe\"}");
@@ -201,17 +219,7 @@ static void test_walk_workspace(void)
   /* the exec allowlist found its file */
   CHECK(w.n_exec_files == 1 && has(w.exec_files, "/workspace/src/app.py"));
 out:
-  sbx_fs_walk_release(&w);
-  if (w.root_fd > 0)
-    close(w.root_fd);
-  sbx_fs_matcher_free(m);
-  sbx_policy_free(p);
-  sbx_error_clear(&err);
-  if (tmp[0]) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    CHECK(system(cmd) == 0);
-  }
+  walk_done(&w, m, p, &err);
 }
 
 /* A write directory with a view entry is fixed: read-only, its write
@@ -247,17 +255,7 @@ static void test_walk_fixed_write_dir(void)
   CHECK(granted(&w, "/w/r") & SBX_LL_READ_FILE);
   CHECK(!(granted(&w, "/w/v") & SBX_LL_READ_FILE));
 out:
-  sbx_fs_walk_release(&w);
-  if (w.root_fd > 0)
-    close(w.root_fd);
-  sbx_fs_matcher_free(m);
-  sbx_policy_free(p);
-  sbx_error_clear(&err);
-  if (tmp[0]) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    CHECK(system(cmd) == 0);
-  }
+  walk_done(&w, m, p, &err);
 }
 
 static void test_landlock_plan_text(void)
