@@ -96,8 +96,8 @@ static int effective(struct cli_globals *g, const char *bundle, const char *flag
 enum { OPT_DIGEST = 256 };
 
 /* Rules are resolved against the tree at create: a path that did not exist
- * then gets its directory's permission (only a write directory can gain
- * one).  Say so where that differs. */
+ * then (the agent or the host made it later) gets its directory's
+ * permission.  Say so where that differs. */
 static void print_if_created_later(const struct sbx_policy *p, const char *path,
                                    enum sbx_perm perm)
 {
@@ -110,9 +110,10 @@ static void print_if_created_later(const struct sbx_policy *p, const char *path,
     slash[1] = '\0';
   else
     *slash = '\0';
-  if (perm != SBX_PERM_WRITE && strcmp(path, "/") != 0 &&
-      sbx_policy_permission(p, dir, NULL) == SBX_PERM_WRITE)
-    printf("; if created later: write");
+  enum sbx_perm parent = sbx_policy_permission(p, dir, NULL);
+
+  if (strcmp(path, "/") != 0 && parent != perm && parent != SBX_PERM_NONE)
+    printf("; if created later: %s", sbx_perm_name(parent));
 }
 
 static int policy_show_explain(struct cli_globals *g, int argc, char **argv, bool explain)

@@ -532,7 +532,10 @@ static int decide_dir(struct walker *k, struct child *kids, size_t n, enum sbx_p
       return sbx_fail(k->err, ENOMEM, "filesystem policy");
     /* A child directory that set its own state (overlay, fixed) was
      * recorded by its own walk. */
-    if (c->bindable && !c->own_state && child_w != dir_w)
+    /* Under an overlay, every directory is also bound from the real tree:
+     * overlayfs does not follow renames and deletions the host makes in
+     * its lower layer, a bind shows them at once. */
+    if (c->bindable && !c->own_state && (child_w != dir_w || (overlay && c->is_dir)))
       ret = add_fixup(k, child_w ? SBX_FIXUP_BIND_RW : SBX_FIXUP_BIND_RO, rel_path(k), NULL);
     if (ret == 0 && !out->all_read && c->all_read)
       ret = sbx_landlock_plan_add(&w->grants, k->path, SBX_LL_READ_FILE, k->err);

@@ -162,20 +162,21 @@ bad:
 static int add_grant(int ruleset, int root_dir, struct sbx_landlock_grant *g, bool record,
                      struct sbx_error *err)
 {
-  cleanup_close int fd = sbx_open_beneath(root_dir, g->path, O_PATH, err);
+  cleanup_close int fd = sbx_open_beneath(root_dir, g->path, O_PATH, record ? err : NULL);
   struct ll_path_beneath_attr attr;
   struct stat st;
 
+  /* At exec, a grant whose path is gone or now names another inode (the
+   * host replaced a file) is dropped: never a grant on something else. */
   if (fd < 0)
-    return sbx_wrap(err, "filesystem policy: open `%s`", g->path);
+    return record ? sbx_wrap(err, "filesystem policy: open `%s`", g->path) : 0;
   if (fstat(fd, &st) < 0)
     return sbx_fail(err, errno, "filesystem policy: stat `%s`", g->path);
   if (record) {
     g->dev = st.st_dev;
     g->ino = st.st_ino;
   } else if (g->dev != st.st_dev || g->ino != st.st_ino) {
-    return sbx_fail(err, ESTALE, "filesystem policy: `%s` is not the file it was at create",
-                    g->path);
+    return 0;
   }
   attr.allowed_access = S_ISDIR(st.st_mode) ? g->access : g->access & LL_FILE_RIGHTS;
   attr.parent_fd = fd;

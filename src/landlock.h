@@ -48,9 +48,9 @@ int sbx_landlock_plan_parse(const char *text, struct sbx_landlock_plan *p, struc
 
 /* Build a ruleset: each grant's path is opened under root_dir (a directory
  * fd; paths are relative to it), and when record is true its identity is
- * stored in the grant, else it must match the stored one (a path that
- * changed since create is an error: never a silent wider grant).  Returns
- * the ruleset fd. */
+ * stored in the grant, else it must match the stored one: a path that is
+ * gone or names another inode since create is left out (what it named is
+ * then denied, never something else granted).  Returns the ruleset fd. */
 int sbx_landlock_ruleset(struct sbx_landlock_plan *p, int root_dir, bool record,
                          struct sbx_error *err);
 /* Restrict the calling thread (and its future children) to the ruleset. */

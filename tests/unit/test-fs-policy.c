@@ -206,7 +206,12 @@ static void test_walk_workspace(void)
   f = fixup(&w, "a/b");
   CHECK(f && f->kind == SBX_FIXUP_OVERLAY && has(f->whiteouts, "secrets") &&
         !has(f->whiteouts, "c.txt"));
-  CHECK(fixup(&w, "a") == NULL);
+  /* the overlay's directories are bound from the real tree (live) */
+  f = fixup(&w, "a");
+  CHECK(f && f->kind == SBX_FIXUP_BIND_RO);
+  f = fixup(&w, "src");
+  CHECK(f && f->kind == SBX_FIXUP_BIND_RO);
+  CHECK(fixup(&w, "a/b/c.txt") == NULL);
   /* output is write in a read-only parent, and holds a hidden .env */
   f = fixup(&w, "output");
   CHECK(f && f->kind == SBX_FIXUP_OVERLAY && has(f->whiteouts, ".env"));
