@@ -86,37 +86,26 @@ probe() {
 	sed -n "s/^\[$1\] //p" <<<"$output" | head -n1
 }
 
-# works NAME [TEXT]: probe NAME ran, succeeded and (if given) printed TEXT
-works() {
-	local l
-	l="$(probe "$1")"
-	if [[ "$l" != "rc=0 "* ]]; then
-		echo "probe $1 should have worked: ${l:-did not run}" >&2
-		return 1
-	fi
-	if [ -n "${2:-}" ] && [[ "$l" != *"$2"* ]]; then
-		echo "probe $1: expected '$2' in: $l" >&2
-		return 1
-	fi
-}
-
-# fails NAME [TEXT]: probe NAME ran, failed and (if given) said TEXT
-fails() {
+# probe_expect NAME ok|fail [TEXT]: probe NAME ran, succeeded (ok) or
+# failed (fail), and (if given) printed TEXT
+probe_expect() {
 	local l
 	l="$(probe "$1")"
 	if [ -z "$l" ]; then
 		echo "probe $1 did not run; output: $output" >&2
 		return 1
 	fi
-	if [[ "$l" == "rc=0 "* ]]; then
-		echo "probe $1 should have failed: $l" >&2
+	if { [ "$2" = ok ] && [[ "$l" != "rc=0 "* ]]; } || { [ "$2" = fail ] && [[ "$l" == "rc=0 "* ]]; }; then
+		echo "probe $1 should have $([ "$2" = ok ] && echo worked || echo failed): $l" >&2
 		return 1
 	fi
-	if [ -n "${2:-}" ] && [[ "$l" != *"$2"* ]]; then
-		echo "probe $1: expected '$2' in: $l" >&2
+	if [ -n "${3:-}" ] && [[ "$l" != *"$3"* ]]; then
+		echo "probe $1: expected '$3' in: $l" >&2
 		return 1
 	fi
 }
+works() { probe_expect "$1" ok "${2:-}"; }
+fails() { probe_expect "$1" fail "${2:-}"; }
 
 # the output between the lines "== NAME" and the next "== ..."
 section() {
