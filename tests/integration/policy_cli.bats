@@ -213,7 +213,7 @@ bundle_with() {
 		/home/u/.ssh/known_hosts /workspace/output/r.txt /a/secrets/b/c /workspace/output/.env
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 7 ]
-	grep -qP '^/workspace/.env\tnone\tfilesystem.rules\[5\] `\*\*/.env\*` \(priority 100\) of preset agent-safe$' <<<"$output"
+	grep -qP '^/workspace/.env\tnone\tfilesystem.rules\[5\] `\*\*/.env\*` \(priority 100\) of preset agent-safe; if created later: read$' <<<"$output"
 	# rules hold for what exists at create; a new file gets its directory's
 	grep -qP '^/workspace/output/.env\tnone\tfilesystem.rules\[5\] .* of preset agent-safe; if created later: write$' <<<"$output"
 	grep -qP '^/etc/passwd\tread\tfilesystem.default$' <<<"$output"
@@ -228,7 +228,7 @@ bundle_with() {
 		>"$CONF/policies/code.json"
 	run "$AGENTSBX" policy explain --policy code /src/a/b/m.c /src/a/b/m.h
 	[ "$status" -eq 0 ]
-	grep -qP "^/src/a/b/m.c\twrite\tfilesystem.rules\[0\] \`/src/\*\*/\*.c\` \(priority 0\) of $CONF/policies/code.json$" <<<"$output"
+	grep -qP "^/src/a/b/m.c\twrite\tfilesystem.rules\[0\] \`/src/\*\*/\*.c\` \(priority 0\) of $CONF/policies/code.json; if created later: view$" <<<"$output"
 	grep -qP '^/src/a/b/m.h\tview\tfilesystem.default$' <<<"$output"
 	run "$AGENTSBX" policy explain --policy code relative/path
 	[ "$status" -eq 1 ]
