@@ -284,8 +284,16 @@ static int walk_all(struct tree *t, struct sbx_fs_enforce *e, const struct sbx_f
   return 0;
 }
 
+/* A mount is hidden by its own path (a none rule) or by its parent's walk
+ * (none by default with nothing visible in it): detach it, with what it
+ * holds, before the parent's overlay whites its mount point out. */
 static void detach_hidden(struct tree *t)
 {
+  for (size_t i = 0; i < t->n; i++)
+    for (size_t h = 0; h < t->m[i].walk.n_hidden_mounts; h++)
+      for (size_t j = 0; j < t->n; j++)
+        if (!t->m[j].skip && strcmp(t->m[j].path, t->m[i].walk.hidden_mounts[h]) == 0)
+          t->m[j].walk.hidden = true;
   for (size_t i = 0; i < t->n; i++) {
     struct mnt *m = &t->m[i];
     if (m->skip || m->exempt || !m->walk.hidden || m->detached)

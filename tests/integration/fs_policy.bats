@@ -839,6 +839,25 @@ EOF
 	section mountinfo | awk '{print $5}' | has /home/user/.aws
 }
 
+# none only by filesystem.default, with nothing visible in it: an empty
+# config mount there is hidden and detached too (its mount point is whited
+# out by the parent's overlay), and create succeeds.
+@test "an empty config mount that is none by default is not mounted" {
+	add_mount '{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs"}'
+	p="$(policy default-none '{"version": 1, "filesystem": {"default": "none", "rules": [
+		{"pattern": "/bin", "permission": "read"}, {"pattern": "/proc", "permission": "read"}]}}')"
+	set_cmd 'ls -a /; grep -c " /scratch " /proc/self/mountinfo; echo end'
+	run sbx --policy "$p" run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = end ]
+	! grep -qx scratch <<<"$output"
+	[ "${lines[-2]}" = 0 ]
+	# control: under none it is there
+	run sbx --policy none run "$CID"
+	grep -qx scratch <<<"$output"
+}
+
 # The overlays' layers must not show where they come from: the host tmpdir
 # (which holds the bundle and the workspace) may appear in mountinfo only as
 # field 4 (a bind mount's root), exactly as for a plain bind, and no hidden
