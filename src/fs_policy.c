@@ -414,7 +414,6 @@ static int visit(struct walker *k, int dirfd, size_t depth, int parent_best,
     return sbx_fail(k->err, ENOMEM, "filesystem policy");
   parent = states_at(k, depth);  /* states_at may have moved them */
   level_child(k->m, parent, parent_best, d->d_name, st, &best);
-  w->entries++;
   *c = (struct child){ .name = d->d_name, .perm = perm_of(k->m, best), .is_dir = type == DT_DIR };
   by_rule = best >= 0 && c->perm == SBX_PERM_NONE;
   sub = submount_at(w, k->path);

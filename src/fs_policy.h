@@ -84,7 +84,6 @@ struct sbx_fs_walk {
   struct sbx_landlock_plan grants;  /* container paths */
   char **exec_files;                /* allowlisted files (and symlinks) found */
   size_t n_exec_files;
-  size_t entries;                   /* walked, for the audit and the bench */
 };
 
 /* Walk one mount.  Only its own filesystem is read: other mounts' roots are

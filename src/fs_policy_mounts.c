@@ -279,7 +279,6 @@ static int walk_all(struct tree *t, struct sbx_fs_enforce *e, const struct sbx_f
     m->walk.root_fd = fd;
     if (sbx_fs_walk_mount(&m->walk, err) < 0)
       return sbx_wrap(err, "mount `%s`", m->path);
-    e->entries += m->walk.entries;
   }
   return 0;
 }
@@ -749,12 +748,4 @@ out:
   sbx_fs_matcher_free(matcher);
   tree_release(&t);
   return ret;
-}
-
-void sbx_fs_enforce_release(struct sbx_fs_enforce *e)
-{
-  sbx_landlock_plan_release(&e->plan);
-  if (e->ruleset >= 0)
-    close(e->ruleset);
-  e->ruleset = -1;
 }

@@ -28,10 +28,10 @@ struct sbx_fs_enforce {
   /* out */
   struct sbx_landlock_plan plan;
   int ruleset;                 /* -1 when none */
-  size_t entries;              /* entries walked */
 };
 
+/* The plan and the ruleset stay in e for init, which execs (or exits)
+ * with them. */
 int sbx_fs_policy_enforce(struct sbx_fs_enforce *e, struct sbx_error *err);
-void sbx_fs_enforce_release(struct sbx_fs_enforce *e);
 
 #endif
