@@ -957,7 +957,9 @@ static void test_stops_on_pidfd(void)
   struct sbx_dns_resolver *r = sbx_dns_resolver_new(&cfg, &cb, &err);
   uint64_t start = ms_now();
   CHECK(r != NULL);
-  if (r)
+  if (!CHECK(fds[1] >= 0))
+    kill(child, SIGKILL);     /* no pidfd_open (valgrind): fails, never hangs */
+  else if (r)
     CHECK_INT(sbx_dns_resolver_run(r, fds, 2, &err), 1);
   CHECK(ms_now() - start < 2000);
   sbx_dns_resolver_free(r);
