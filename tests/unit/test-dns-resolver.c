@@ -978,9 +978,70 @@ static void test_stops_on_pidfd(void)
   sbx_error_clear(&err);
 }
 
-int main(void)
+static uint64_t us_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Microseconds per UDP lookup of short.test, n times, to server. */
+static void lookups(const struct sockaddr_storage *server, int n, uint64_t *us)
+{
+  struct reply *r = malloc(sizeof *r);
+  for (int i = 0; i < n; i++) {
+    uint64_t start = us_now();
+    udp_query(NULL, server, "short.test", SBX_DNS_A, true, r);
+    us[i] = us_now() - start;
+    if (rcode(r) != SBX_DNS_NOERROR || r->a.n_addrs != 1) {
+      fprintf(stderr, "bench: lookup %d failed (rcode %d)\n", i, rcode(r));
+      exit(1);
+    }
+  }
+  free(r);
+  qsort(us, (size_t)n, sizeof *us, cmp_u64);
+}
+
+/* `test-dns-resolver --bench N`: what the resolver adds to a lookup, on
+ * loopback: N lookups straight to the fake upstream, N through the
+ * resolver (allow_addresses a no-op that logs), interleaved in rounds. */
+static int bench(int n)
+{
+  uint64_t *direct = calloc((size_t)n, sizeof *direct), *via = calloc((size_t)n, sizeof *via);
+  private_loopback();
+  upstream_start(&up);
+  struct sockaddr_storage ups[] = { up.addr };
+  struct sbx_dns_resolver_config cfg = { .upstreams = ups, .n_upstreams = 1,
+                                         .queries_per_second = 1000000 };
+  resolver_start(&res, cfg, &pol, false);
+  lookups(&up.addr, 50, direct);      /* warm up */
+  lookups(&res.addr4, 50, via);
+  lookups(&up.addr, n, direct);
+  lookups(&res.addr4, n, via);
+  resolver_stop(&res, NULL);
+  upstream_stop(&up);
+  printf("dns lookup on loopback, %d each (us): direct median %llu p99 %llu; "
+         "through the resolver median %llu p99 %llu; added median %lld us, ratio %.2f\n",
+         n, (unsigned long long)direct[n / 2], (unsigned long long)direct[n * 99 / 100],
+         (unsigned long long)via[n / 2], (unsigned long long)via[n * 99 / 100],
+         (long long)via[n / 2] - (long long)direct[n / 2], (double)via[n / 2] / (double)direct[n / 2]);
+  free(direct);
+  free(via);
+  return 0;
+}
+
+int main(int argc, char **argv)
 {
   struct sbx_dns_resolver_stats st;
+
+  if (argc == 3 && strcmp(argv[1], "--bench") == 0)
+    return bench(atoi(argv[2]) > 0 ? atoi(argv[2]) : 1000);
 
   signal(SIGPIPE, SIG_IGN);
   private_loopback();
