@@ -7,7 +7,8 @@
  * truncated data, bad record lengths, mismatched ID/question), the address
  * filter and cap, and the messages built here (exact bytes, and a
  * round trip: every answer built re-reads to the same chain and addresses).
- * The regression cases found by the fuzzer (tests/fuzz) are at the end. */
+ * Crashes the fuzzer (tests/fuzz, `make fuzz`) finds become cases here;
+ * none so far (27 million inputs). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

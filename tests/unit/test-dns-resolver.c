@@ -15,7 +15,8 @@
  * whose UDP answer is too big, with nothing allowed; allow_addresses
  * failing gives SERVFAIL; a silent upstream gives SERVFAIL in bounded time;
  * failover to the next upstream; the query rate limit; the audit rate limit
- * with its suppressed count; the in-flight bound; exit on a pidfd. */
+ * with its suppressed count; the in-flight bound; exit on a pidfd or a
+ * signalfd.  `--bench N` measures instead (bench/dns_resolver.sh). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -32,6 +33,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -937,7 +939,7 @@ static void test_inflight_bound(void)
   resolver_stop(&t, NULL);
 }
 
-static void test_stops_on_pidfd(void)
+static void test_stops_on_pidfd_or_signalfd(void)
 {
   struct sockaddr_storage ups[] = { up.addr }, a;
   struct sbx_dns_resolver_config cfg = { .upstreams = ups, .n_upstreams = 1 };
@@ -967,6 +969,23 @@ static void test_stops_on_pidfd(void)
   close(fds[0]);
   close(fds[1]);
   close(udp);
+
+  /* A signalfd stops it too. */
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+  int sfd = signalfd(-1, &usr1, SFD_CLOEXEC);
+  udp = bound(AF_INET, SOCK_DGRAM, &a);
+  r = sbx_dns_resolver_new(&cfg, &cb, &err);
+  raise(SIGUSR1);
+  if (CHECK(r != NULL && sfd >= 0))
+    CHECK_INT(sbx_dns_resolver_run(r, &sfd, 1, &err), 0);
+  sbx_dns_resolver_free(r);
+  close(sfd);
+  close(udp);
+  sigtimedwait(&usr1, NULL, &(struct timespec){ 0, 0 });
+  pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
 
   /* Bad configurations name what is wrong. */
   cfg.n_upstreams = 0;
@@ -1064,7 +1083,7 @@ int main(int argc, char **argv)
   RUN(test_failover);
   RUN(test_rate_limits);
   RUN(test_inflight_bound);
-  RUN(test_stops_on_pidfd);
+  RUN(test_stops_on_pidfd_or_signalfd);
 
   resolver_stop(&res, &st);
   upstream_stop(&up);
