@@ -880,8 +880,10 @@ struct sbx_dns_resolver *sbx_dns_resolver_new(const struct sbx_dns_resolver_conf
   }
   memcpy(r->upstreams, cfg->upstreams, cfg->n_upstreams * sizeof *r->upstreams);
   r->cfg.upstreams = r->upstreams;
-  memcpy(r->listen, cfg->listen_udp, cfg->n_listen_udp * sizeof *r->listen);
-  memcpy(r->listen + cfg->n_listen_udp, cfg->listen_tcp, cfg->n_listen_tcp * sizeof *r->listen);
+  for (size_t i = 0; i < cfg->n_listen_udp; i++)
+    r->listen[i] = cfg->listen_udp[i];
+  for (size_t i = 0; i < cfg->n_listen_tcp; i++)
+    r->listen[cfg->n_listen_udp + i] = cfg->listen_tcp[i];
   r->cfg.listen_udp = r->listen;
   r->cfg.listen_tcp = r->listen + cfg->n_listen_udp;
   for (size_t i = 0; i < r->cfg.max_tcp_clients; i++)
