@@ -14,7 +14,8 @@
  * the client; TCP to upstream after a truncated answer; TC to a client
  * whose UDP answer is too big, with nothing allowed; allow_addresses
  * failing gives SERVFAIL; a silent upstream gives SERVFAIL in bounded time;
- * failover to the next upstream; the query rate limit; the audit rate limit
+ * failover to the next upstream; SO_MARK on upstream queries; the query
+ * rate limit; the audit rate limit
  * with its suppressed count; the in-flight bound; exit on a pidfd or a
  * signalfd.  `--bench N` measures instead (bench/dns_resolver.sh). */
 #ifndef _GNU_SOURCE
@@ -129,7 +130,7 @@ struct upstream {
   struct sockaddr_storage addr;   /* the same port for UDP and TCP */
   pthread_t thread;
   size_t n_log;
-  struct { char name[SBX_DNS_NAME_BUF]; uint16_t qtype; bool tcp; } log[LOG_MAX];
+  struct { char name[SBX_DNS_NAME_BUF]; uint16_t qtype; bool tcp; uint32_t mark; } log[LOG_MAX];
 };
 
 static void add_addrs(struct buf *m, const char *owner, int count, uint32_t ttl)
@@ -200,10 +201,11 @@ static bool fake_answer(const struct sbx_dns_query *q, bool tcp, struct buf *m)
   return true;
 }
 
-static void fake_log(struct upstream *u, const struct sbx_dns_query *q, bool tcp)
+static void fake_log(struct upstream *u, const struct sbx_dns_query *q, bool tcp, uint32_t mark)
 {
   pthread_mutex_lock(&lock);
   if (u->n_log < LOG_MAX) {
+    u->log[u->n_log].mark = mark;
     snprintf(u->log[u->n_log].name, sizeof u->log[0].name, "%s", q->name);
     u->log[u->n_log].qtype = q->qtype;
     u->log[u->n_log].tcp = tcp;
@@ -232,7 +234,7 @@ static void fake_tcp(struct upstream *u)
   }
   if (sbx_dns_parse_query(in + 2, got - 2, &q) != SBX_DNS_OK)
     goto out;
-  fake_log(u, &q, true);
+  fake_log(u, &q, true, 0);
   if (fake_answer(&q, true, &m)) {
     uint8_t len[2] = { (uint8_t)(m.n >> 8), (uint8_t)m.n };
     send(c, len, 2, MSG_NOSIGNAL);
@@ -259,12 +261,21 @@ static void *fake_upstream(void *arg)
     if (!p[0].revents)
       continue;
     struct sockaddr_storage from;
-    socklen_t from_len = sizeof from;
     struct sbx_dns_query q;
-    ssize_t n = recvfrom(u->udp, in, sizeof in, 0, (struct sockaddr *)&from, &from_len);
+    union { char buf[CMSG_SPACE(sizeof(uint32_t))]; struct cmsghdr align; } control;
+    struct iovec iov = { in, sizeof in };
+    struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov,
+                         .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf };
+    ssize_t n = recvmsg(u->udp, &mh, 0);
     if (n < 0 || sbx_dns_parse_query(in, (size_t)n, &q) != SBX_DNS_OK)
       continue;
-    fake_log(u, &q, false);
+    uint32_t mark = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_MARK)
+        memcpy(&mark, CMSG_DATA(c), sizeof mark);
+    socklen_t from_len = mh.msg_namelen;
+    fake_log(u, &q, false, mark);
     if (fake_answer(&q, false, &m))
       sendto(u->udp, m.b, m.n, 0, (struct sockaddr *)&from, from_len);
   }
@@ -280,6 +291,9 @@ static void upstream_start(struct upstream *u)
     perror("test-dns-resolver: fake upstream UDP");
     exit(1);
   }
+  /* The mark each query was sent with (the resolver's SO_MARK). */
+  int one = 1;
+  setsockopt(u->udp, SOL_SOCKET, SO_RCVMARK, &one, sizeof one);
   u->stop = eventfd(0, EFD_CLOEXEC);
   pthread_create(&u->thread, NULL, fake_upstream, u);
 }
@@ -308,6 +322,18 @@ static int upstream_saw(struct upstream *u, const char *name, bool *tcp)
     }
   pthread_mutex_unlock(&lock);
   return n;
+}
+
+/* The mark of the last query for name the upstream received over UDP. */
+static uint32_t upstream_mark_of(struct upstream *u, const char *name)
+{
+  uint32_t mark = UINT32_MAX;
+  pthread_mutex_lock(&lock);
+  for (size_t i = 0; i < u->n_log; i++)
+    if (strcmp(u->log[i].name, name) == 0 && !u->log[i].tcp)
+      mark = u->log[i].mark;
+  pthread_mutex_unlock(&lock);
+  return mark;
 }
 
 /* ---- the policy side: callbacks that log ---- */
@@ -868,6 +894,26 @@ static void test_failover(void)
   close(silent);
 }
 
+/* Upstream queries carry upstream_mark (the rules let marked packets out
+ * and never redirect them back to the resolver). */
+static void test_upstream_mark(void)
+{
+  struct policy p = { 0 };
+  struct resolver t;
+  struct reply r;
+  struct sockaddr_storage ups[] = { up.addr };
+  struct sbx_dns_resolver_config cfg = { .upstreams = ups, .n_upstreams = 1,
+                                         .upstream_mark = 0x5b5 };
+  resolver_start(&t, cfg, &p, false);
+  udp_query(NULL, &t.addr4, "short.test", SBX_DNS_A, false, &r);
+  CHECK_INT(rcode(&r), SBX_DNS_NOERROR);
+  CHECK_U64(upstream_mark_of(&up, "short.test"), 0x5b5);
+  resolver_stop(&t, NULL);
+  /* Without a mark: 0 (so the check above can see one). */
+  udp_query(NULL, &res.addr4, "short.test", SBX_DNS_A, false, &r);
+  CHECK_U64(upstream_mark_of(&up, "short.test"), 0);
+}
+
 static void test_rate_limits(void)
 {
   struct policy p = { 0 };
@@ -1081,6 +1127,7 @@ int main(int argc, char **argv)
   RUN(test_truncation);
   RUN(test_silent_upstream_servfail);
   RUN(test_failover);
+  RUN(test_upstream_mark);
   RUN(test_rate_limits);
   RUN(test_inflight_bound);
   RUN(test_stops_on_pidfd_or_signalfd);
