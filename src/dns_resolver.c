@@ -855,11 +855,26 @@ static int watch_listener(struct sbx_dns_resolver *r, int fd, enum kind k, size_
   return 0;
 }
 
+/* SO_MARK needs CAP_NET_ADMIN or CAP_NET_RAW: find out now rather than
+ * with every query failing (SERVFAIL for all: closed, but unexplained). */
+static int check_mark(const struct sbx_dns_resolver_config *c, const struct sbx_dns_callbacks *cb,
+                      struct sbx_error *err)
+{
+  if (c->upstream_mark == 0 || cb->upstream_socket != NULL)
+    return 0;
+  cleanup_close int fd = socket(c->upstreams[0].ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return sbx_fail(err, errno, "dns resolver: upstream socket");
+  if (setsockopt(fd, SOL_SOCKET, SO_MARK, &c->upstream_mark, sizeof c->upstream_mark) < 0)
+    return sbx_fail(err, errno, "dns resolver: upstream_mark 0x%x (SO_MARK)", c->upstream_mark);
+  return 0;
+}
+
 struct sbx_dns_resolver *sbx_dns_resolver_new(const struct sbx_dns_resolver_config *cfg,
                                               const struct sbx_dns_callbacks *cb,
                                               struct sbx_error *err)
 {
-  if (check_config(cfg, cb, err) < 0)
+  if (check_config(cfg, cb, err) < 0 || check_mark(cfg, cb, err) < 0)
     return NULL;
   struct sbx_dns_resolver *r = calloc(1, sizeof *r);
   if (r == NULL) {

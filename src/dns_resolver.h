@@ -111,7 +111,8 @@ struct sbx_dns_resolver;
 
 /* Check cfg and cb, register the sockets; nothing is read yet.  cfg, its
  * arrays and cb are copied.  NULL with err set on a bad configuration
- * (naming the field) or a failed syscall. */
+ * (naming the field) or a failed syscall, an upstream_mark that cannot be
+ * set (neither CAP_NET_ADMIN nor CAP_NET_RAW) included. */
 struct sbx_dns_resolver *sbx_dns_resolver_new(const struct sbx_dns_resolver_config *cfg,
                                               const struct sbx_dns_callbacks *cb,
                                               struct sbx_error *err);

@@ -23,6 +23,7 @@
 #endif
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -909,6 +910,31 @@ static void test_upstream_mark(void)
   CHECK_INT(rcode(&r), SBX_DNS_NOERROR);
   CHECK_U64(upstream_mark_of(&up, "short.test"), 0x5b5);
   resolver_stop(&t, NULL);
+  /* Without CAP_NET_ADMIN and CAP_NET_RAW the mark cannot be set: new()
+   * says so. */
+  pid_t child = fork();
+  if (child == 0) {
+    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct d[2];
+    struct sbx_error err = { 0 };
+    syscall(SYS_capget, &h, d);
+    d[0].effective &= ~(1u << CAP_NET_ADMIN | 1u << CAP_NET_RAW);   /* either allows SO_MARK */
+    if (syscall(SYS_capset, &h, d) < 0)
+      _exit(2);
+    struct sbx_dns_callbacks cb = { .name_allowed = test_name_allowed,
+                                    .allow_addresses = test_allow_addresses };
+    int udp = t.udp4;   /* closed: new() fails before using it */
+    cfg.listen_udp = &udp;
+    cfg.n_listen_udp = 1;
+    struct sbx_dns_resolver *nr = sbx_dns_resolver_new(&cfg, &cb, &err);
+    _exit(nr == NULL && err.msg &&
+          strcmp(err.msg, "dns resolver: upstream_mark 0x5b5 (SO_MARK): Operation not permitted") == 0
+          ? 0 : 1);
+  }
+  int status = -1;
+  waitpid(child, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
   /* Without a mark: 0 (so the check above can see one). */
   udp_query(NULL, &res.addr4, "short.test", SBX_DNS_A, false, &r);
   CHECK_U64(upstream_mark_of(&up, "short.test"), 0);
