@@ -806,7 +806,8 @@ static int check_config(const struct sbx_dns_resolver_config *c, const struct sb
                         struct sbx_error *err)
 {
   if (cb == NULL || cb->name_allowed == NULL || cb->allow_addresses == NULL)
-    return sbx_invalid(err, "dns resolver: the name_allowed and allow_addresses callbacks are required");
+    return sbx_invalid(err, "dns resolver: the name_allowed and allow_addresses callbacks "
+                            "are required");
   if (c->n_listen_udp + c->n_listen_tcp == 0)
     return sbx_invalid(err, "dns resolver: no listening socket");
   if (c->n_upstreams == 0)

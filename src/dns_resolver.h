@@ -91,7 +91,8 @@ struct sbx_dns_resolver_config {
   unsigned queries_per_second;      /* forwarded queries, burst the same [100] */
   unsigned denials_per_second;      /* denied() calls [20] */
   unsigned upstream_timeout_ms;     /* per attempt [1000] */
-  unsigned attempts;                /* per query, over the list in turn [2 per upstream, at most 4] */
+  unsigned attempts;                /* per query, over the list in turn
+                                       [2 per upstream, at most 4] */
   unsigned max_tcp_clients;         /* TCP connections from the container [16] */
   unsigned tcp_idle_ms;             /* a TCP connection without queries [10000] */
 };
