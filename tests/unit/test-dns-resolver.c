@@ -11,7 +11,7 @@
  * addresses of an allowed name reach allow_addresses (clamped TTL) before
  * the client has its answer, blocked ones are dropped and audited; TXT,
  * HTTPS, ANY, class CH and malformed queries are answered locally; TCP from
- * the client; TCP to upstream after a truncated answer; TC to a client
+ * the client (pipelined queries, a hang-up mid-query, an oversized length); TCP to upstream after a truncated answer; TC to a client
  * whose UDP answer is too big, with nothing allowed; allow_addresses
  * failing gives SERVFAIL; a silent upstream gives SERVFAIL in bounded time;
  * failover to the next upstream; SO_MARK on upstream queries; the query
@@ -818,6 +818,82 @@ static void test_tcp(void)
   CHECK(has_addr(&r.a, "2001:db8::2"));
 }
 
+/* Read one length-prefixed message from a TCP socket; its length, or 0. */
+static size_t tcp_read_message(int fd, uint8_t *msg, size_t cap)
+{
+  uint8_t len[2];
+  size_t got = 0, want;
+  if (recv(fd, len, 2, MSG_WAITALL) != 2)
+    return 0;
+  want = (size_t)(len[0] << 8 | len[1]);
+  while (got < want && want <= cap) {
+    ssize_t n = recv(fd, msg + got, want - got, 0);
+    if (n <= 0)
+      return 0;
+    got += (size_t)n;
+  }
+  return got == want ? want : 0;
+}
+
+/* Two queries in one write get two answers on the connection; a client
+ * that hangs up with a query in flight harms nothing; a message longer
+ * than any query closes the connection. */
+static void test_tcp_pipelined_and_abuse(void)
+{
+  struct buf m, two;
+  struct reply *r = malloc(sizeof *r);
+  struct timeval tv = { 5, 0 };
+  int ids_seen = 0;
+
+  two.n = 0;
+  query_bytes(&m, 0x1111, "allowed.test", SBX_DNS_A, SBX_DNS_CLASS_IN, false);
+  b16(&two, (uint16_t)m.n);
+  bbytes(&two, m.b, m.n);
+  query_bytes(&m, 0x2222, "exfil-pipelined.evil.test", SBX_DNS_A, SBX_DNS_CLASS_IN, false);
+  b16(&two, (uint16_t)m.n);
+  bbytes(&two, m.b, m.n);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  CHECK(connect(fd, (struct sockaddr *)&res.addr4, ss_len(&res.addr4)) == 0);
+  CHECK(send(fd, two.b, two.n, MSG_NOSIGNAL) == (ssize_t)two.n);
+  for (int i = 0; i < 2; i++) {
+    r->len = tcp_read_message(fd, r->msg, sizeof r->msg);
+    if (!CHECK(r->len >= 12))
+      break;
+    /* Both answers, in either order (IDs tell them apart). */
+    if (r->msg[0] == 0x22 && r->msg[1] == 0x22 && rcode(r) == SBX_DNS_NXDOMAIN)
+      ids_seen |= 2;
+    if (r->msg[0] == 0x11 && r->msg[1] == 0x11 && rcode(r) == SBX_DNS_NOERROR)
+      ids_seen |= 1;
+  }
+  CHECK_INT(ids_seen, 3);
+  close(fd);
+
+  /* Hang up while slow.test is in flight, then a new connection works. */
+  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  query_bytes(&m, 0x3333, "slow.test", SBX_DNS_A, SBX_DNS_CLASS_IN, false);
+  two.n = 0;
+  b16(&two, (uint16_t)m.n);
+  bbytes(&two, m.b, m.n);
+  CHECK(connect(fd, (struct sockaddr *)&res.addr4, ss_len(&res.addr4)) == 0);
+  CHECK(send(fd, two.b, two.n, MSG_NOSIGNAL) == (ssize_t)two.n);
+  sleep_ms(50);
+  close(fd);
+  sleep_ms(500);    /* slow.test's attempts run out with no client left */
+  tcp_query(&res.addr4, "allowed.test", SBX_DNS_A, r);
+  CHECK_INT(rcode(r), SBX_DNS_NOERROR);
+
+  /* A length over 4096: closed without an answer. */
+  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  CHECK(connect(fd, (struct sockaddr *)&res.addr4, ss_len(&res.addr4)) == 0);
+  CHECK(send(fd, "\x20\x00", 2, MSG_NOSIGNAL) == 2);
+  uint8_t byte;
+  CHECK(recv(fd, &byte, 1, 0) == 0);
+  close(fd);
+  free(r);
+}
+
 static void test_truncation(void)
 {
   struct reply r;
@@ -850,12 +926,13 @@ static void test_truncation(void)
 static void test_silent_upstream_servfail(void)
 {
   struct reply r;
+  int before = upstream_saw(&up, "slow.test", NULL);
   udp_query(NULL, &res.addr4, "slow.test", SBX_DNS_A, false, &r);
   CHECK_INT(rcode(&r), SBX_DNS_SERVFAIL);
   /* 2 attempts of 200 ms. */
   CHECK(r.ms >= 350);
   CHECK(r.ms < 1500);
-  CHECK_INT(upstream_saw(&up, "slow.test", NULL), 2);
+  CHECK_INT(upstream_saw(&up, "slow.test", NULL) - before, 2);
   udp_query(NULL, &res.addr4, "servfail.test", SBX_DNS_A, false, &r);
   CHECK_INT(rcode(&r), SBX_DNS_SERVFAIL);
   CHECK_INT(upstream_saw(&up, "servfail.test", NULL), 2);
@@ -1150,6 +1227,7 @@ int main(int argc, char **argv)
   RUN(test_chain_and_ttls);
   RUN(test_types_answered_locally);
   RUN(test_tcp);
+  RUN(test_tcp_pipelined_and_abuse);
   RUN(test_truncation);
   RUN(test_silent_upstream_servfail);
   RUN(test_failover);
