@@ -5,9 +5,9 @@
  * to the same thing, else the harness aborts:
  *   - a query that reads OK: the upstream query built for it reads back as
  *     a query for the same name and type; every local answer is built;
- *   - a response that reads OK: after the address filter and cap, the
- *     answer built for a client reads back with the same chain and
- *     addresses. */
+ *   - a response that reads OK: the address filter and cap (2) account for
+ *     every address, the chain holds host names only, and the answer built
+ *     for a client reads back with the same chain and addresses. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +44,9 @@ static void fuzz_query(const uint8_t *data, size_t size)
   check(sbx_dns_build_truncated(&q, out, sizeof out) > 0, "truncated answer not built");
   if (st != SBX_DNS_OK)
     return;
+  char type[16];
   check(sbx_dns_valid_name(q.name), "query read OK with an invalid name");
+  check(sbx_dns_type_name(q.qtype, type, sizeof type)[0] != '\0', "type name");
   size_t n = sbx_dns_build_upstream_query(&q, 0x4242, out, sizeof out);
   check(n > 0, "upstream query not built");
   check(sbx_dns_parse_query(out, n, &back) == SBX_DNS_OK, "upstream query does not read back");
@@ -68,8 +70,13 @@ static void fuzz_response(const uint8_t *data, size_t size, uint16_t qtype)
   if (sbx_dns_parse_response(data, size, id, "example.com", qtype, &a) != SBX_DNS_OK ||
       a.truncated)
     return;
-  sbx_dns_filter_addrs(&a, block_ten, NULL, 8, &blocked, &capped, NULL);
-  check(a.n_addrs <= 8, "cap not applied");
+  struct sbx_dns_addr first;
+  size_t before = a.n_addrs + a.n_over;
+  sbx_dns_filter_addrs(&a, block_ten, NULL, 2, &blocked, &capped, &first);
+  check(a.n_addrs <= 2 && a.n_addrs + blocked + capped == before, "cap or counts wrong");
+  check(blocked == 0 || block_ten(NULL, first.family, first.bytes), "first blocked is not");
+  for (size_t i = 0; i < a.n_chain; i++)
+    check(sbx_dns_valid_name(a.chain[i]), "chain name not a host name");
   uint32_t ttl = sbx_dns_answer_ttl(&a);
   check(sbx_dns_parse_query(query, sizeof query - 1, &q) == SBX_DNS_OK, "fixed query");
   q.qtype = qtype;
