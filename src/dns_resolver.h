@@ -28,7 +28,22 @@
  *     when it returned 0 (else SERVFAIL).  Anything else from upstream, or
  *     no answer in time from any attempt: SERVFAIL.
  * The loop never blocks on a socket; callbacks run in it and should be
- * quick (allow_addresses is on the answer's path by design). */
+ * quick (allow_addresses is on the answer's path by design).
+ *
+ * Wiring, in the resolver process (already in the container's netns):
+ *   int udp[2], tcp[2];   bound to 127.0.0.1:PORT and [::1]:PORT
+ *   struct sbx_dns_resolver_config cfg = { .listen_udp = udp, .n_listen_udp = 2,
+ *     .listen_tcp = tcp, .n_listen_tcp = 2, .upstreams = ups, .n_upstreams = n,
+ *     .upstream_mark = MARK };
+ *   struct sbx_dns_callbacks cb = { ctx, name_allowed (the policy's name
+ *     matcher), address_blocked (blockPrivate and deny CIDRs),
+ *     allow_addresses ("add element ... timeout Ns" to the learned sets),
+ *     denied (a network_denied audit line) };
+ *   r = sbx_dns_resolver_new(&cfg, &cb, &err);
+ *   int stop[2] = { signalfd, pidfd of the container's init };
+ *   sbx_dns_resolver_run(r, stop, 2, &err); sbx_dns_resolver_free(r);
+ * or poll sbx_dns_resolver_fd() beside other fds (NFLOG) with
+ * sbx_dns_resolver_timeout_ms() and call sbx_dns_resolver_dispatch(). */
 #ifndef SBX_DNS_RESOLVER_H
 #define SBX_DNS_RESOLVER_H
 
