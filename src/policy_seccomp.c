@@ -9,22 +9,32 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "utils.h"
 
 /* Never needed by an agent's tools, and each a known way out of a
  * container or into the kernel. */
 static const char *const denied[] = {
-  "mount", "umount", "umount2", "pivot_root", "chroot", "setns",
-  "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr",
-  "bpf", "perf_event_open", "ptrace", "process_vm_readv", "process_vm_writev",
+  "chroot", "setns", "bpf", "perf_event_open", "ptrace", "process_vm_readv", "process_vm_writev",
   "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-  "keyctl", "add_key", "request_key", "userfaultfd", "open_by_handle_at",
-  "name_to_handle_at", "io_uring_setup", "io_uring_enter", "io_uring_register",
+  "keyctl", "add_key", "request_key", "userfaultfd", "name_to_handle_at", "io_uring_setup", "io_uring_enter", "io_uring_register",
   "swapon", "swapoff", "reboot", "acct", "quotactl", "quotactl_fd", "lookup_dcookie",
   "iopl", "ioperm", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
   "syslog", "vhangup", "uselib", "ustat", "_sysctl", "nfsservctl", "kcmp",
   "pidfd_getfd", "fanotify_init", "personality", "landlock_create_ruleset",
+};
+
+/* What gets around the filesystem policy's mounts, denied wherever the
+ * policy is in force (every layer): mounting, unmounting, remounting and
+ * the new mount API, whose detached mounts (fsmount, open_tree clones)
+ * and attribute changes (mount_setattr) Landlock does not see; and
+ * open_by_handle_at, which reaches an inode by number around every path.
+ * mknod of block devices (rules of their own) goes with them: a device
+ * node of the host's disk is what fsopen would mount. */
+static const char *const fs_escapes[] = {
+  "mount", "umount", "umount2", "pivot_root", "fsopen", "fsconfig", "fsmount", "fspick",
+  "move_mount", "open_tree", "mount_setattr", "open_by_handle_at",
 };
 
 /* Namespace flags refused in clone and unshare (clone3's flags live in
@@ -85,17 +95,37 @@ static void set_rule(struct oci_syscall *r, char **names, size_t n, char *action
   }
 }
 
+/* The fs_escapes rule and the two block-device mknod rules (mknod's mode
+ * is argument 1, mknodat's argument 2); needs FS_RULES slots in rules and
+ * 2 in args. */
+enum { FS_RULES = 3 };
+static size_t set_fs_rules(struct oci_syscall *rules, struct oci_seccomp_arg *args)
+{
+  static char *mknod_[] = { "mknod", NULL }, *mknodat_[] = { "mknodat", NULL };
+
+  set_rule(&rules[0], (char **)fs_escapes, sizeof fs_escapes / sizeof fs_escapes[0],
+           "SCMP_ACT_ERRNO", NULL);
+  args[0] = (struct oci_seccomp_arg){ .index = 1, .value = S_IFMT, .value_two = S_IFBLK,
+                                      .op = "SCMP_CMP_MASKED_EQ" };
+  args[1] = args[0];
+  args[1].index = 2;
+  set_rule(&rules[1], mknod_, 1, "SCMP_ACT_ERRNO", &args[0]);
+  set_rule(&rules[2], mknodat_, 1, "SCMP_ACT_ERRNO", &args[1]);
+  return FS_RULES;
+}
+
 static int compile_default(struct sbx_seccomp_program *out, struct sbx_error *err)
 {
   enum { N_NS = sizeof ns_flags / sizeof ns_flags[0] };
-  struct oci_syscall rules[2 + 2 * N_NS];
-  struct oci_seccomp_arg args[N_NS];
+  struct oci_syscall rules[2 + 2 * N_NS + FS_RULES];
+  struct oci_seccomp_arg args[N_NS], fs_args[2];
   char *clone3[] = { "clone3", NULL }, *clone_[] = { "clone", NULL };
   char *unshare_[] = { "unshare", NULL };
   struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = rules };
   size_t n = 0;
 
   set_rule(&rules[n++], (char **)denied, sizeof denied / sizeof denied[0], "SCMP_ACT_ERRNO", NULL);
+  n += set_fs_rules(&rules[n], fs_args);
   set_rule(&rules[n], clone3, 1, "SCMP_ACT_ERRNO", NULL);
   rules[n].has_errno_ret = true;
   rules[n++].errno_ret = ENOSYS;
@@ -132,14 +162,14 @@ static int compile_strict(struct sbx_seccomp_program *out, struct sbx_error *err
   return sbx_seccomp_compile(&s, out, err);
 }
 
+/* Only the config's filter otherwise: the filesystem policy's own wall. */
 static int compile_files(struct sbx_seccomp_program *out, struct sbx_error *err)
 {
-  char *handles[] = { "open_by_handle_at", NULL };
-  struct oci_syscall rule;
-  struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = &rule,
-                           .syscalls_len = 1 };
+  struct oci_syscall rules[FS_RULES];
+  struct oci_seccomp_arg args[2];
+  struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = rules };
 
-  set_rule(&rule, handles, 1, "SCMP_ACT_ERRNO", NULL);
+  s.syscalls_len = set_fs_rules(rules, args);
   return sbx_seccomp_compile(&s, out, err);
 }
 

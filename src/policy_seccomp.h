@@ -11,9 +11,11 @@
 
 enum sbx_policy_seccomp { SBX_POLICY_SECCOMP_CONFIG, SBX_POLICY_SECCOMP_DEFAULT,
                           SBX_POLICY_SECCOMP_STRICT,
-                          /* config's only, but the filesystem policy hides
-                           * paths: open_by_handle_at (which reaches an
-                           * inode by number, around every path) denied */
+                          /* config's only, but the filesystem policy is in
+                           * force: what gets around its mounts denied
+                           * (mount, umount, pivot_root, the new mount API,
+                           * open_by_handle_at, mknod of block devices), as
+                           * in default */
                           SBX_POLICY_SECCOMP_FILES };
 
 /* The layer for a policy's seccomp mode, given whether its filesystem rules

@@ -3,10 +3,12 @@
  * they promise and leave common work alone. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,7 +19,8 @@
 /* Run each probe in a child under the layer; returns a bitmask of the
  * probes that were denied with the expected errno. */
 enum { P_MOUNT, P_UNSHARE_NS, P_UNSHARE_FILES, P_BPF, P_PTRACE, P_CLONE3, P_SETNS, P_KEYCTL,
-       P_GETPID, P_FORK, P_BY_HANDLE, P_COUNT };
+       P_GETPID, P_FORK, P_BY_HANDLE, P_FSOPEN, P_FSCONFIG, P_FSMOUNT, P_FSPICK, P_OPEN_TREE,
+       P_MOVE_MOUNT, P_SETATTR, P_UMOUNT, P_MKNODAT_BLK, P_MKNOD_BLK, P_MKNODAT_FIFO, P_COUNT };
 
 static int probe_denied(int probe)
 {
@@ -37,6 +40,24 @@ static int probe_denied(int probe)
   case P_GETPID: r = getpid(); return r <= 0;
   /* a bad fd: EBADF when the call runs, EPERM when the filter stops it */
   case P_BY_HANDLE: r = syscall(SYS_open_by_handle_at, -1, NULL, 0); return r < 0 && errno == EPERM;
+  /* the mount API with bad fds and NULL names: EBADF / EFAULT / EINVAL
+   * when the call runs */
+  case P_FSOPEN: r = syscall(SYS_fsopen, NULL, 0); return r < 0 && errno == EPERM;
+  case P_FSCONFIG: r = syscall(SYS_fsconfig, -1, 0, NULL, NULL, 0); return r < 0 && errno == EPERM;
+  case P_FSMOUNT: r = syscall(SYS_fsmount, -1, 0, 0); return r < 0 && errno == EPERM;
+  case P_FSPICK: r = syscall(SYS_fspick, -1, NULL, 0); return r < 0 && errno == EPERM;
+  case P_OPEN_TREE: r = syscall(SYS_open_tree, -1, NULL, 0); return r < 0 && errno == EPERM;
+  case P_MOVE_MOUNT: r = syscall(SYS_move_mount, -1, NULL, -1, NULL, 0); return r < 0 && errno == EPERM;
+  case P_SETATTR: r = syscall(SYS_mount_setattr, -1, NULL, 0, NULL, 0); return r < 0 && errno == EPERM;
+  case P_UMOUNT: r = syscall(SYS_umount2, NULL, 0); return r < 0 && errno == EPERM;
+  /* an empty name: ENOENT when the call runs */
+  case P_MKNODAT_BLK: r = syscall(SYS_mknodat, AT_FDCWD, "", S_IFBLK | 0600, 0); return r < 0 && errno == EPERM;
+#ifdef SYS_mknod
+  case P_MKNOD_BLK: r = syscall(SYS_mknod, "", S_IFBLK | 0600, 0); return r < 0 && errno == EPERM;
+#else
+  case P_MKNOD_BLK: return 1;
+#endif
+  case P_MKNODAT_FIFO: r = syscall(SYS_mknodat, AT_FDCWD, "", S_IFIFO | 0600, 0); return r < 0 && errno == EPERM;
   case P_FORK: {
     pid_t c = fork();
     if (c == 0)
@@ -88,6 +109,12 @@ static unsigned denied_under_only(enum sbx_policy_seccomp level, unsigned run)
 
 #define BIT(x) (1u << (x))
 
+/* What the filesystem policy needs denied in every layer (mount(2) is
+ * checked apart: it would really mount where it is allowed). */
+#define FS_ESCAPES (BIT(P_BY_HANDLE) | BIT(P_FSOPEN) | BIT(P_FSCONFIG) | BIT(P_FSMOUNT) | \
+                    BIT(P_FSPICK) | BIT(P_OPEN_TREE) | BIT(P_MOVE_MOUNT) | BIT(P_SETATTR) | \
+                    BIT(P_UMOUNT) | BIT(P_MKNODAT_BLK) | BIT(P_MKNOD_BLK))
+
 static unsigned denied_under(enum sbx_policy_seccomp level)
 {
   return denied_under_only(level, ~0u);
@@ -114,8 +141,9 @@ static void test_default_denies_escapes(void)
   CHECK(m & BIT(P_CLONE3));
   CHECK(m & BIT(P_SETNS));
   CHECK(m & BIT(P_KEYCTL));
-  CHECK(m & BIT(P_BY_HANDLE));
-  /* ... and only them */
+  CHECK_INT(m & FS_ESCAPES, FS_ESCAPES);
+  /* ... and only them (a fifo is no block device) */
+  CHECK(!(m & BIT(P_MKNODAT_FIFO)));
   CHECK(!(m & BIT(P_UNSHARE_FILES)));
   CHECK(!(m & BIT(P_GETPID)));
   CHECK(!(m & BIT(P_FORK)));
@@ -132,21 +160,22 @@ static void test_strict_allows_only_common_work(void)
   CHECK(m & BIT(P_BPF));
   CHECK(m & BIT(P_PTRACE));
   CHECK(m & BIT(P_CLONE3));
+  CHECK_INT(m & FS_ESCAPES, FS_ESCAPES);
   CHECK(!(m & BIT(P_GETPID)));
   CHECK(!(m & BIT(P_FORK)));
 }
 
-/* The layer added to a config-only policy whose filesystem rules hide
- * paths: open_by_handle_at and nothing else. */
-static void test_files_layer_denies_handles_only(void)
+/* The layer added to a config-only policy whose filesystem rules are in
+ * force: what gets around the policy's mounts and nothing else. */
+static void test_files_layer_denies_fs_escapes_only(void)
 {
-  /* everything but mount (allowed here) and the user namespace (which
-   * the test's own environment may refuse) */
+  /* everything but mount (it would mount here if the layer let it) and
+   * the user namespace (which the test's own environment may refuse) */
   unsigned run = ~(BIT(P_MOUNT) | BIT(P_UNSHARE_NS));
   unsigned m = denied_under_only(SBX_POLICY_SECCOMP_FILES, run);
 
   CHECK(m != ~0u);
-  CHECK_INT(m, BIT(P_BY_HANDLE));
+  CHECK_INT(m, FS_ESCAPES);
   CHECK_INT(sbx_policy_seccomp_layer(SBX_POLICY_SECCOMP_CONFIG, true), SBX_POLICY_SECCOMP_FILES);
   CHECK_INT(sbx_policy_seccomp_layer(SBX_POLICY_SECCOMP_CONFIG, false), SBX_POLICY_SECCOMP_CONFIG);
   CHECK_INT(sbx_policy_seccomp_layer(SBX_POLICY_SECCOMP_DEFAULT, true), SBX_POLICY_SECCOMP_DEFAULT);
@@ -157,6 +186,6 @@ int main(void)
   RUN(test_config_adds_nothing);
   RUN(test_default_denies_escapes);
   RUN(test_strict_allows_only_common_work);
-  RUN(test_files_layer_denies_handles_only);
+  RUN(test_files_layer_denies_fs_escapes_only);
   return unit_finish("policy-seccomp");
 }
