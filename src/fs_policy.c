@@ -244,6 +244,7 @@ struct child {
   enum sbx_perm perm;
   bool visible, is_dir, own_state, view_below, all_read;
   bool bindable;           /* a plain directory or file of this mount */
+  bool kernel;             /* a kernel filesystem or a device node: no rules */
 };
 
 static bool path_push(struct walker *k, const char *name, size_t *saved)
@@ -417,14 +418,10 @@ static int visit(struct walker *k, int dirfd, size_t depth, int parent_best,
   *c = (struct child){ .name = d->d_name, .perm = perm_of(k->m, best), .is_dir = type == DT_DIR };
   by_rule = best >= 0 && c->perm == SBX_PERM_NONE;
   sub = submount_at(w, k->path);
-  if (sub && sub->exempt) {
+  /* Kernel filesystems and device nodes keep OCI semantics. */
+  if ((sub && sub->exempt) || type == DT_CHR || type == DT_BLK) {
     *c = (struct child){ .name = d->d_name, .perm = SBX_PERM_READ, .visible = true,
-                         .own_state = true, .all_read = true };
-    return 0;
-  }
-  if (type == DT_CHR || type == DT_BLK) {   /* device nodes keep OCI semantics */
-    *c = (struct child){ .name = d->d_name, .perm = SBX_PERM_READ, .visible = true,
-                         .own_state = true, .all_read = true };
+                         .own_state = true, .all_read = true, .kernel = true };
     return 0;
   }
   if (sub) {
@@ -538,8 +535,11 @@ static int decide_dir(struct walker *k, struct child *kids, size_t n, enum sbx_p
       ret = add_fixup(k, child_w ? SBX_FIXUP_BIND_RW : SBX_FIXUP_BIND_RO, rel_path(k), NULL);
     if (ret == 0 && !out->all_read && c->all_read)
       ret = sbx_landlock_plan_add(&w->grants, k->path, SBX_LL_READ_FILE, k->err);
-    if (ret == 0 && c->is_dir && c->perm == SBX_PERM_WRITE && perm != SBX_PERM_WRITE)
-      ret = sbx_landlock_plan_add(&w->grants, k->path, SBX_LL_REFER, k->err);
+    /* The write rights on the largest write subtrees (below them every
+     * entry has them too: Landlock cannot take a right back, read-only
+     * mounts do), and on what keeps OCI semantics. */
+    if (ret == 0 && ((c->perm == SBX_PERM_WRITE && perm != SBX_PERM_WRITE) || c->kernel))
+      ret = sbx_landlock_plan_add(&w->grants, k->path, SBX_LL_WRITE, k->err);
     path_pop(k, saved);
     if (ret < 0)
       return -1;
@@ -599,6 +599,10 @@ void sbx_fs_walk_release(struct sbx_fs_walk *w)
 int sbx_fs_walk_mount(struct sbx_fs_walk *w, struct sbx_error *err)
 {
   struct walker k = { .w = w, .m = w->matcher, .ns = n_states(w->matcher), .err = err };
+  /* the rules apply at the path the config names, wherever the image's
+   * symlinks put the mount */
+  const char *named = w->policy_path ? w->policy_path : w->mount_path;
+  const bool is_top = strcmp(named, "/") == 0;
   enum sbx_perm parent_perm;
   struct summary s = { 0 };
   uint64_t *st;
@@ -614,14 +618,13 @@ int sbx_fs_walk_mount(struct sbx_fs_walk *w, struct sbx_error *err)
   k.len = k.cap = strlen(k.path);
   k.cap++;
   k.rel = strcmp(k.path, "/") == 0 ? 1 : k.len + 1;
-  if (!path_state(k.m, w->mount_path, st, &best, &hidden, &parent_perm)) {
+  if (!path_state(k.m, named, st, &best, &hidden, &parent_perm)) {
     sbx_fail(err, ENOMEM, "filesystem policy");
     goto out;
   }
   w->root_perm = hidden ? SBX_PERM_NONE : perm_of(k.m, best);
   /* none by a rule (the root of the container never is) */
-  w->hidden = hidden || (strcmp(w->mount_path, "/") != 0 && best >= 0 &&
-                         w->root_perm == SBX_PERM_NONE);
+  w->hidden = hidden || (!is_top && best >= 0 && w->root_perm == SBX_PERM_NONE);
   if (w->hidden) {
     ret = 0;
     goto out;
@@ -631,8 +634,8 @@ int sbx_fs_walk_mount(struct sbx_fs_walk *w, struct sbx_error *err)
   w->all_read = s.all_read;
   w->any_visible = s.any_visible;
   w->has_view = s.has_view;
-  if (w->root_perm == SBX_PERM_WRITE && parent_perm != SBX_PERM_WRITE &&
-      sbx_landlock_plan_add(&w->grants, w->mount_path, SBX_LL_REFER, err) < 0)
+  if (w->root_perm == SBX_PERM_WRITE && (parent_perm != SBX_PERM_WRITE || is_top) &&
+      sbx_landlock_plan_add(&w->grants, w->mount_path, SBX_LL_WRITE, err) < 0)
     goto out;
   ret = 0;
 out:

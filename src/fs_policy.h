@@ -9,8 +9,9 @@
  *     hidden entries, read-only binds of "fixed" write directories, and
  *     read-only / read-write binds where the permission changes;
  *   - Landlock grants: READ_FILE on the largest subtrees where everything is
- *     readable (so `view` files are not), REFER on write subtrees, and the
- *     files the exec allowlist names;
+ *     readable (so `view` files are not), the write rights on the largest
+ *     write subtrees and on kernel filesystems and device nodes (which
+ *     keep OCI semantics), and the files the exec allowlist names;
  *   - the config mounts beneath whose destination is hidden.
  * Nothing here mounts anything: fs_policy_mounts.c applies the plan. */
 #ifndef SBX_FS_POLICY_H
@@ -67,6 +68,10 @@ struct sbx_fs_walk {
   /* in */
   const struct sbx_fs_matcher *matcher;
   const char *mount_path;           /* absolute container path of the root */
+  const char *policy_path;          /* where the rules are matched (the path
+                                       the config names, when the image's
+                                       symlinks moved the mount); NULL:
+                                       mount_path */
   int root_fd;                      /* the mount's root (a directory) */
   bool writable;                    /* the config lets the mount be written */
   const struct sbx_fs_submount *subs;   /* sorted by path */

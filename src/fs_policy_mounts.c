@@ -64,6 +64,9 @@ static bool exempt_fstype(const char *t)
 struct mnt {
   int id, parent;
   char *path;              /* container path */
+  char *named;             /* the config's destination, when the image's
+                              symlinks put the mount elsewhere (the rules
+                              of that name apply); NULL: path */
   char *host;              /* host path (rootfs + path) */
   bool exempt, covered, skip, detached, is_dir;
   unsigned depth;
@@ -81,6 +84,7 @@ static void tree_release(struct tree *t)
 {
   for (size_t i = 0; i < t->n; i++) {
     free(t->m[i].path);
+    free(t->m[i].named);
     free(t->m[i].host);
     free(t->m[i].subs);
     sbx_fs_walk_release(&t->m[i].walk);
@@ -232,7 +236,7 @@ static void plan_file_mount(struct mnt *m, const struct sbx_fs_matcher *matcher,
                             bool restricted)
 {
   bool hidden;
-  enum sbx_perm p = sbx_fs_matcher_permission(matcher, m->path, &hidden);
+  enum sbx_perm p = sbx_fs_matcher_permission(matcher, m->named ? m->named : m->path, &hidden);
 
   m->walk.hidden = p == SBX_PERM_NONE;
   m->walk.root_perm = p;
@@ -266,6 +270,7 @@ static int walk_all(struct tree *t, struct sbx_fs_enforce *e, const struct sbx_f
     cleanup_close int fd = -1;
     m->walk.matcher = matcher;
     m->walk.mount_path = m->path;
+    m->walk.policy_path = m->named;
     m->walk.writable = mount_writable(m, e->root_readonly);
     if (collect_subs(t, m, err) < 0)
       return -1;
@@ -555,6 +560,34 @@ static char *container_path(const struct tree *t, int fd)
   return strdup(buf[rlen] ? buf + rlen : "/");
 }
 
+/* A config mount's destination that resolves elsewhere through the
+ * image's symlinks (/workspace -> /tmp/ws: the mount went to /tmp/ws, as
+ * in runc) keeps the rules of the path the config names, never those of
+ * where it landed.  Destinations in config order: the last mount on a
+ * path is the one on top. */
+static int name_moved_mounts(struct tree *t, int rootfd, char *const *dests, size_t n,
+                             struct sbx_error *err)
+{
+  for (size_t i = 0; i < n; i++) {
+    cleanup_free char *named = sbx_path_normalize(dests[i]), *real = NULL;
+    cleanup_close int fd = sbx_open_in_root(rootfd, dests[i], O_PATH, NULL);
+    if (named == NULL)
+      return sbx_fail(err, ENOMEM, "filesystem policy");
+    if (fd < 0 || (real = container_path(t, fd)) == NULL)
+      continue;  /* gone since (a hook): no mount of it to name */
+    for (size_t j = 0; j < t->n; j++) {
+      struct mnt *m = &t->m[j];
+      if (m->skip || strcmp(m->path, real) != 0)
+        continue;
+      free(m->named);
+      m->named = NULL;
+      if (strcmp(real, named) != 0 && (m->named = strdup(named)) == NULL)
+        return sbx_fail(err, ENOMEM, "filesystem policy");
+    }
+  }
+  return 0;
+}
+
 /* The program that runs path: its ELF PT_INTERP or its #! interpreter
  * (NULL: none, a static binary or not a program). */
 static char *interpreter_of(int fd)
@@ -642,15 +675,33 @@ static int allow_exec(const struct tree *t, int rootfd, const char *path, struct
 
 /* ---- putting it together ---- */
 
-static int build_plan(struct tree *t, struct sbx_fs_enforce *e, int rootfd, int abi,
+int sbx_fs_landlock_handled(const struct sbx_policy *p, int abi, uint64_t *handled,
+                            struct sbx_error *err)
+{
+  *handled = 0;
+  if (abi < 1 && !p->fs_best_effort)
+    return sbx_fail(err, EOPNOTSUPP, "filesystem policy: the kernel has no Landlock (needed to "
+                                     "enforce view, the exec allowlist and to lock the mounts; "
+                                     "\"enforcement\": \"best-effort\" does without)");
+  if (abi < 3 && !p->fs_best_effort)
+    return sbx_fail(err, EOPNOTSUPP, "filesystem policy: the kernel's Landlock (ABI %d) cannot "
+                                     "handle %s (ABI %d), needed to keep what is not `write` "
+                                     "unwritable behind a mount; \"enforcement\": "
+                                     "\"best-effort\" does without", abi,
+                    abi < 2 ? "renames and links across directories (REFER)"
+                            : "truncation (TRUNCATE)", abi < 2 ? 2 : 3);
+  if (abi >= 1)
+    *handled = SBX_LL_READ_FILE | sbx_landlock_write_rights(abi) |
+               (p->exec_restricted ? SBX_LL_EXECUTE : 0);
+  return 0;
+}
+
+static int build_plan(struct tree *t, struct sbx_fs_enforce *e, int rootfd,
                       struct sbx_error *err)
 {
-  const bool restricted = e->policy->exec_restricted;
   struct seen seen = { 0 };
   int ret = 0;
 
-  e->plan.handled = SBX_LL_READ_FILE | (abi >= 2 ? SBX_LL_REFER : 0) |
-                    (restricted ? SBX_LL_EXECUTE : 0);
   for (size_t i = 0; ret == 0 && i < t->n; i++) {
     struct mnt *m = &t->m[i];
     if (m->skip || m->detached || m->walk.hidden)
@@ -706,10 +757,8 @@ int sbx_fs_policy_enforce(struct sbx_fs_enforce *e, struct sbx_error *err)
   e->ruleset = -1;
   if (!sbx_fs_policy_needed(e->policy))
     return 0;
-  if (abi < 1 && !e->policy->fs_best_effort)
-    return sbx_fail(err, EOPNOTSUPP, "filesystem policy: the kernel has no Landlock (needed to "
-                                     "enforce view, the exec allowlist and to lock the mounts; "
-                                     "\"enforcement\": \"best-effort\" does without)");
+  if (sbx_fs_landlock_handled(e->policy, abi, &e->plan.handled, err) < 0)
+    return -1;
   root = realpath(e->rootfs, NULL);
   if (root == NULL)
     return sbx_fail(err, errno, "filesystem policy: rootfs `%s`", e->rootfs);
@@ -722,7 +771,8 @@ int sbx_fs_policy_enforce(struct sbx_fs_enforce *e, struct sbx_error *err)
   if (abi < 1)
     sbx_fs_matcher_view_as_none(matcher);
   classify(&t);
-  if (walk_all(&t, e, matcher, err) < 0)
+  if (name_moved_mounts(&t, rootfd, e->destinations, e->n_destinations, err) < 0 ||
+      walk_all(&t, e, matcher, err) < 0)
     goto out;
   detach_hidden(&t);
   if (apply_all(&t, e->policy->exec_restricted, err) < 0)
@@ -735,7 +785,7 @@ int sbx_fs_policy_enforce(struct sbx_fs_enforce *e, struct sbx_error *err)
     goto out;
   }
   if (abi >= 1) {
-    if (build_plan(&t, e, rootfd, abi, err) < 0)
+    if (build_plan(&t, e, rootfd, err) < 0)
       goto out;
     e->ruleset = sbx_landlock_ruleset(&e->plan, rootfd, true, err);
     if (e->ruleset < 0)

@@ -12,6 +12,7 @@
 #define SBX_FS_POLICY_MOUNTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "landlock.h"
@@ -20,11 +21,22 @@
 /* Does the policy restrict the filesystem or exec at all? */
 bool sbx_fs_policy_needed(const struct sbx_policy *p);
 
+/* What the Landlock ruleset handles on a kernel with Landlock ABI abi:
+ * reads, every write right, exec under an allowlist.  strict enforcement
+ * fails naming what the kernel lacks (no Landlock; REFER, ABI 2;
+ * TRUNCATE, ABI 3); best-effort handles what there is (0: no Landlock). */
+int sbx_fs_landlock_handled(const struct sbx_policy *p, int abi, uint64_t *handled,
+                            struct sbx_error *err);
+
 struct sbx_fs_enforce {
   const struct sbx_policy *policy;
   const char *rootfs;          /* host path of the container's rootfs */
   bool root_readonly;          /* config root.readonly */
   bool own_pidns;              /* the container has a pid namespace of its own */
+  char *const *destinations;   /* the config's mounts' destinations, in order: a mount
+                                  the image's symlinks moved gets the rules of its
+                                  destination's name */
+  size_t n_destinations;
   /* out */
   struct sbx_landlock_plan plan;
   int ruleset;                 /* -1 when none */

@@ -157,6 +157,7 @@ static int enforce_fs_policy(const struct sbx_init_args *a, struct init_fs *fs,
   const struct oci_config *c = a->config;
   struct sbx_diags errors = { 0 };
   struct sbx_policy *p = NULL;
+  cleanup_free char **dests = NULL;
   int ret;
 
   fs->e.ruleset = -1;
@@ -177,10 +178,19 @@ static int enforce_fs_policy(const struct sbx_init_args *a, struct init_fs *fs,
       return rootfd < 0 ? sbx_fail(err, errno, "open rootfs") : -1;
     }
   }
+  dests = calloc(c->mounts_len + 1, sizeof *dests);
+  if (dests == NULL) {
+    sbx_policy_free(p);
+    return sbx_fail(err, ENOMEM, "filesystem policy");
+  }
+  for (size_t i = 0; i < c->mounts_len; i++)
+    dests[i] = c->mounts[i].destination;
   fs->e = (struct sbx_fs_enforce){ .policy = p, .rootfs = a->rootfs, .ruleset = -1,
                                    .root_readonly = c->root && c->root->readonly,
-                                   .own_pidns = oci_linux_namespace(c->linux_, "pid") != NULL };
+                                   .own_pidns = oci_linux_namespace(c->linux_, "pid") != NULL,
+                                   .destinations = dests, .n_destinations = c->mounts_len };
   ret = sbx_fs_policy_enforce(&fs->e, err);
+  fs->e.destinations = NULL;
   fs->e.policy = NULL;
   sbx_policy_free(p);
   if (ret < 0)

@@ -38,12 +38,19 @@ struct ll_path_beneath_attr {
 } __attribute__((packed));
 
 /* The rights a rule on a file (not a directory) may carry. */
-#define LL_FILE_RIGHTS (SBX_LL_EXECUTE | (1ULL << 1) | SBX_LL_READ_FILE | (1ULL << 14) | (1ULL << 15))
+#define LL_FILE_RIGHTS (SBX_LL_EXECUTE | SBX_LL_WRITE_FILE | SBX_LL_READ_FILE | SBX_LL_TRUNCATE | \
+                        (1ULL << 15))
 
 int sbx_landlock_abi(void)
 {
   long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
   return v < 0 ? 0 : (int)v;
+}
+
+uint64_t sbx_landlock_write_rights(int abi)
+{
+  return abi < 1 ? 0 : SBX_LL_WRITE_ABI1 | (abi >= 2 ? SBX_LL_REFER : 0) |
+                       (abi >= 3 ? SBX_LL_TRUNCATE : 0);
 }
 
 void sbx_landlock_plan_release(struct sbx_landlock_plan *p)

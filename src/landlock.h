@@ -18,8 +18,23 @@
 #include "error.h"
 
 #define SBX_LL_EXECUTE    (1ULL << 0)
+#define SBX_LL_WRITE_FILE (1ULL << 1)
 #define SBX_LL_READ_FILE  (1ULL << 2)
+#define SBX_LL_MAKE_BLOCK (1ULL << 11)
 #define SBX_LL_REFER      (1ULL << 13)   /* ABI 2 */
+#define SBX_LL_TRUNCATE   (1ULL << 14)   /* ABI 3 */
+
+/* What writes: write and truncate files; remove files and directories;
+ * make directories, files, sockets, fifos, char and block devices,
+ * symlinks; move and link across directories (REFER).  Handled in full;
+ * granted (SBX_LL_WRITE) on `write` paths and the kernel's filesystems,
+ * never MAKE_BLOCK. */
+#define SBX_LL_WRITE_ABI1 (SBX_LL_WRITE_FILE | (0xffULL << 4) | (1ULL << 12))
+#define SBX_LL_WRITE      ((SBX_LL_WRITE_ABI1 | SBX_LL_REFER | SBX_LL_TRUNCATE) & ~SBX_LL_MAKE_BLOCK)
+
+/* The write rights a kernel with Landlock ABI abi knows (MAKE_BLOCK
+ * included). */
+uint64_t sbx_landlock_write_rights(int abi);
 
 struct sbx_landlock_grant {
   char *path;          /* absolute container path */

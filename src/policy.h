@@ -249,6 +249,10 @@ struct sbx_policy_decision {
   char *hidden_at;           /* that ancestor (malloc'd), NULL unless hidden */
 };
 
+/* path lexically normalised as an absolute path ("//", "." and ".."
+ * folded, no trailing "/"); NULL when out of memory. */
+char *sbx_path_normalize(const char *path);
+
 /* The permission of an absolute container path (lexically normalised
  * here: "//", "." and ".." are folded).  The candidates are the rules whose
  * pattern matches the path or one of its ancestors; the best is the highest

@@ -287,6 +287,24 @@ static void free_segs(struct segs *s)
   free(s->v);
 }
 
+char *sbx_path_normalize(const char *path)
+{
+  struct segs s;
+  char *out, *w;
+
+  if (!split_path(path, &s))
+    return NULL;
+  out = w = malloc(strlen(path) + 2);
+  if (out != NULL) {
+    for (size_t i = 0; i < s.n; i++)
+      w += sprintf(w, "/%s", s.v[i]);
+    if (w == out)
+      strcpy(out, "/");
+  }
+  free_segs(&s);
+  return out;
+}
+
 /* Pattern segments [pi..) against path segments [si..n).  covers: the
  * pattern may end before the path (it matched an ancestor). */
 static bool match_from(const struct sbx_glob *g, size_t pi, char **path, size_t si, size_t n,

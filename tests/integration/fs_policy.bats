@@ -328,6 +328,104 @@ int main(int argc, char **argv)
 EOF
 }
 
+# mountapi: the new mount API as an attacker inside uses it
+#   mknod PATH MAJ MIN       a block device node
+#   fsmount DEV FSTYPE FILE  mount DEV detached (fsopen, fsconfig, fsmount),
+#                            create FILE in it
+#   clone PATH FILE          open_tree(OPEN_TREE_CLONE) of the mount at PATH
+#                            (without its submounts), FILE read through it
+#   setrw PATH FILE          mount_setattr clearing read-only, append to FILE
+build_mountapi() {
+	build_helper mountapi <<'EOF'
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+static int fail(const char *what)
+{
+	printf("%s: %s\n", what, strerror(errno));
+	return 1;
+}
+/* print FILE's first 4k, from a mount fd */
+static int cat_at(int dir, const char *file)
+{
+	char buf[4096];
+	int fd = openat(dir, file, O_RDONLY);
+	ssize_t n;
+	if (fd < 0)
+		return fail("open");
+	n = read(fd, buf, sizeof buf);
+	if (n < 0)
+		return fail("read");
+	fwrite(buf, 1, (size_t)n, stdout);
+	return 0;
+}
+static int write_at(int dir, const char *file)
+{
+	int fd = openat(dir, file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd < 0)
+		return fail("open for writing");
+	if (write(fd, "pwned\n", 6) != 6)
+		return fail("write");
+	printf("wrote %s\n", file);
+	return 0;
+}
+int main(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[1], "mknod") == 0) {
+		/* mknod PATH MAJOR MINOR: a block device node */
+		if (mknod(argv[2], S_IFBLK | 0600, makedev(atoi(argv[3]), atoi(argv[4]))) < 0)
+			return fail("mknod");
+		printf("made %s\n", argv[2]);
+		return 0;
+	}
+	if (argc == 5 && strcmp(argv[1], "fsmount") == 0) {
+		/* fsmount DEV FSTYPE FILE: mount DEV detached, create FILE in it */
+		int fs = (int)syscall(SYS_fsopen, argv[3], 0), mnt;
+		if (fs < 0)
+			return fail("fsopen");
+		if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", argv[2], 0) < 0)
+			return fail("fsconfig source");
+		if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+			return fail("fsconfig create");
+		mnt = (int)syscall(SYS_fsmount, fs, 0, 0);
+		if (mnt < 0)
+			return fail("fsmount");
+		return write_at(mnt, argv[4]);
+	}
+	if (argc == 4 && strcmp(argv[1], "clone") == 0) {
+		/* clone PATH FILE: a copy of the mount at PATH (not its
+		 * submounts), FILE read through it */
+		int mnt = (int)syscall(SYS_open_tree, AT_FDCWD, argv[2], OPEN_TREE_CLONE);
+		if (mnt < 0)
+			return fail("open_tree");
+		return cat_at(mnt, argv[3]);
+	}
+	if (argc == 4 && strcmp(argv[1], "setrw") == 0) {
+		/* setrw PATH FILE: clear read-only on the mount at PATH, append
+		 * to FILE */
+		struct mount_attr a = { .attr_clr = MOUNT_ATTR_RDONLY };
+		if (syscall(SYS_mount_setattr, AT_FDCWD, argv[2], 0, &a, sizeof a) < 0)
+			return fail("mount_setattr");
+		return write_at(AT_FDCWD, argv[3]);
+	}
+	fprintf(stderr, "usage: mountapi mknod PATH MAJ MIN | fsmount DEV FSTYPE FILE | "
+			"clone PATH FILE | setrw PATH FILE\n");
+	return 2;
+}
+EOF
+}
+
 # ---------------------------------------------------------------------------
 # none: invisible
 
@@ -842,6 +940,65 @@ EOF
 # none only by filesystem.default, with nothing visible in it: an empty
 # config mount there is hidden and detached too (its mount point is whited
 # out by the parent's overlay), and create succeeds.
+# A hostile image (issue 10): /workspace is a symlink to /tmp/ws, so the
+# workspace's bind lands on /tmp/ws (inside the rootfs, as in runc), where
+# agent-safe writes.  The rules of /workspace must still be its rules.
+@test "a hostile image's /workspace -> /tmp/ws symlink does not move the workspace out from under its rules" {
+	rm -rf "$ROOTFS/workspace"
+	mkdir -p "$ROOTFS/tmp/ws"
+	ln -s /tmp/ws "$ROOTFS/workspace"
+	mkdir -p "$WS/.git"
+	printf '[core]\n\tbare = false\n' >"$WS/.git/config"
+	probe_script <<'EOF'
+t where readlink /workspace
+t write-app sh -c 'echo pwned >> /workspace/src/app.py'
+t write-app-tmp sh -c 'echo pwned >> /tmp/ws/src/app.py'
+t write-git sh -c 'printf "[core]\n\tfsmonitor = /tmp/x\n" >> /workspace/.git/config'
+t write-git-tmp sh -c 'printf "[core]\n\tfsmonitor = /tmp/x\n" >> /tmp/ws/.git/config'
+t new-file sh -c 'echo x > /workspace/src/new.py'
+t cat-env cat /workspace/.env /tmp/ws/.env
+t cat-app cat /workspace/src/app.py
+t write-output sh -c 'echo ok > /workspace/output/result.txt'
+t write-tmp sh -c 'echo ok > /tmp/elsewhere && cat /tmp/elsewhere'
+echo "== end"
+EOF
+	before="$(snapshot "$WS/src" "$WS/.git")"
+	run sbx run "$CID"
+	echo "$output"
+	works end
+	works where /tmp/ws
+	fails write-app "Read-only file system"
+	fails write-app-tmp "Read-only file system"
+	fails write-git "Read-only file system"
+	fails write-git-tmp "Read-only file system"
+	fails new-file
+	fails cat-env "No such file or directory"
+	works cat-app "$SEEN"
+	works write-output
+	works write-tmp ok
+	no_secret
+	unchanged "$before" "$WS/src" "$WS/.git"
+	[ "$(cat "$WS/output/result.txt")" = ok ]
+
+	# a rule on the path the config names still matches
+	p="$(policy hide-src '{"extends": "agent-safe", "filesystem": {"rules": [{"pattern": "/workspace/src", "permission": "none"}]}}')"
+	probe_script <<'EOF'
+t cat-app cat /workspace/src/app.py
+t cat-app-tmp cat /tmp/ws/src/app.py
+t ls-ws ls -a /workspace/ /tmp/ws/
+echo "== end"
+EOF
+	run sbx --policy "$p" run "$CID"
+	echo "$output"
+	works end
+	fails cat-app "No such file or directory"
+	fails cat-app-tmp "No such file or directory"
+	probe ls-ws | lacks 'src'
+	probe ls-ws | has output
+	not_in_output "$SEEN"
+	unchanged "$before" "$WS/src" "$WS/.git"
+}
+
 @test "an empty config mount that is none by default is not mounted" {
 	add_mount '{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs"}'
 	p="$(policy default-none '{"version": 1, "filesystem": {"default": "none", "rules": [
@@ -1055,6 +1212,74 @@ EOF
 	works h-env "$MARK-ws-env"
 	works h-ssh "$MARK-rootfs-ssh"
 	works h-out "$MARK-outside"
+}
+
+# agent-safe, but root keeps every capability and only the config's seccomp
+# filter applies: the policy's own seccomp layer and Landlock must hold.
+mount_api_policy() {
+	policy mountapi '{"extends": "agent-safe", "seccomp": "config",
+		"capabilities": {"allow": ["ALL"]}, "network": {"mode": "unrestricted"}}'
+}
+
+# The new mount API around the policy (issue 10): a detached mount of the
+# host's disk through a device node made with mknod, an open_tree clone of
+# a mount without the overlays that hide, mount_setattr clearing read-only.
+@test "root with CAP_SYS_ADMIN and only the config's seccomp cannot use the new mount API: host disk, open_tree clones, mount_setattr" {
+	p="$(mount_api_policy)"
+	build_mountapi
+	cp "$BATS_TEST_TMPDIR/mountapi" "$ROOTFS/bin/mountapi"
+	# the host's root filesystem, and a file on it the attack would create
+	# (in our own directory, so a failure leaves nothing behind)
+	disk="$(mountpoint -d /)"
+	fstype="$(findmnt -no FSTYPE /)"
+	[ "${disk%%:*}" != 0 ] || skip "the host's root filesystem has no block device"
+	[ "$(stat -c %d "$BATS_TEST_TMPDIR")" = "$(stat -c %d /)" ] ||
+		skip "the test's directory is not on the host's root filesystem"
+	grant_all_caps
+	cfg '.process.env += ["DISK_MAJ=" + $maj, "DISK_MIN=" + $min, "FSTYPE=" + $t, "HOSTFILE=" + $f]' \
+		--arg maj "${disk%%:*}" --arg min "${disk##*:}" --arg t "$fstype" \
+		--arg f "${BATS_TEST_TMPDIR#/}/pwned-by-fsmount"
+	probe_script <<'EOF'
+t caps grep CapEff /proc/self/status
+t mknod-disk /bin/mountapi mknod /tmp/disk $DISK_MAJ $DISK_MIN
+t mknod-disk-ws /bin/mountapi mknod /workspace/output/disk $DISK_MAJ $DISK_MIN
+t fsmount-disk /bin/mountapi fsmount /tmp/disk $FSTYPE $HOSTFILE
+t clone-root /bin/mountapi clone / root/.ssh/id_rsa
+t clone-app /bin/mountapi clone / etc/app/.env
+t clone-ws /bin/mountapi clone /workspace .env
+t clone-ws-secrets /bin/mountapi clone /workspace secrets/db.txt
+t setrw-src /bin/mountapi setrw /workspace/src /workspace/src/app.py
+t setrw-root /bin/mountapi setrw / /etc/pwned
+t fsmount-tmpfs /bin/mountapi fsmount none tmpfs x
+t write-src sh -c 'echo pwned >> /workspace/src/app.py'
+echo "== end"
+EOF
+	app_before="$(snapshot "$WS/src")"
+	etc_before="$(snapshot "$ROOTFS/etc")"
+	run sbx --policy "$p" run "$CID"
+	echo "$output"
+	works end
+	[[ "$(probe caps)" != *"CapEff:	0000000000000000"* ]]
+	for m in mknod-disk mknod-disk-ws fsmount-disk clone-root clone-app clone-ws clone-ws-secrets \
+		setrw-src setrw-root fsmount-tmpfs write-src; do
+		fails "$m"
+	done
+	no_secret
+	[ ! -e "$BATS_TEST_TMPDIR/pwned-by-fsmount" ]
+	unchanged "$app_before" "$WS/src"
+	unchanged "$etc_before" "$ROOTFS/etc"
+
+	# as a process added with exec
+	start_sleeper --policy "$p"
+	run sbx exec "$CID" sh /probe.sh
+	echo "$output"
+	works end
+	for m in mknod-disk fsmount-disk clone-root clone-ws setrw-src setrw-root; do
+		fails "$m"
+	done
+	no_secret
+	[ ! -e "$BATS_TEST_TMPDIR/pwned-by-fsmount" ]
+	unchanged "$app_before" "$WS/src"
 }
 
 # ---------------------------------------------------------------------------
