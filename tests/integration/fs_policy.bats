@@ -335,6 +335,7 @@ EOF
 #   clone PATH FILE          open_tree(OPEN_TREE_CLONE) of the mount at PATH
 #                            (without its submounts), FILE read through it
 #   setrw PATH FILE          mount_setattr clearing read-only, append to FILE
+#   rename A B               rename(2) (no copy when it fails)
 build_mountapi() {
 	build_helper mountapi <<'EOF'
 #define _GNU_SOURCE
@@ -389,6 +390,13 @@ int main(int argc, char **argv)
 		printf("made %s\n", argv[2]);
 		return 0;
 	}
+	if (argc == 4 && strcmp(argv[1], "rename") == 0) {
+		/* rename A B: rename(2) itself (mv would copy on EXDEV) */
+		if (rename(argv[2], argv[3]) < 0)
+			return fail("rename");
+		printf("renamed\n");
+		return 0;
+	}
 	if (argc == 5 && strcmp(argv[1], "fsmount") == 0) {
 		/* fsmount DEV FSTYPE FILE: mount DEV detached, create FILE in it */
 		int fs = (int)syscall(SYS_fsopen, argv[3], 0), mnt;
@@ -420,7 +428,7 @@ int main(int argc, char **argv)
 		return write_at(AT_FDCWD, argv[3]);
 	}
 	fprintf(stderr, "usage: mountapi mknod PATH MAJ MIN | fsmount DEV FSTYPE FILE | "
-			"clone PATH FILE | setrw PATH FILE\n");
+			"clone PATH FILE | setrw PATH FILE | rename A B\n");
 	return 2;
 }
 EOF
@@ -1280,6 +1288,90 @@ EOF
 	no_secret
 	[ ! -e "$BATS_TEST_TMPDIR/pwned-by-fsmount" ]
 	unchanged "$app_before" "$WS/src"
+}
+
+# The second wall (issue 10): Landlock handles the write rights and grants
+# them only on write paths, the kernel's filesystems and device nodes.  A
+# mount made writable behind the policy's back (here by the host, in the
+# container's mount namespace: what a mount API call that slipped through
+# would do) still cannot be written; everyday writes keep working.
+@test "Landlock write rights: a read path made writable behind the policy's back cannot be written; write paths, devices, fds, pipes still work" {
+	build_mountapi
+	cp "$BATS_TEST_TMPDIR/mountapi" "$ROOTFS/bin/mountapi"
+	write_probe /slipped.sh <<'EOF'
+t write-etc sh -c 'echo pwned > /etc/slipped'
+t write-app sh -c 'echo pwned >> /workspace/src/app.py'
+t trunc-app sh -c ': > /workspace/src/app.py'
+t rm-app rm /workspace/src/app.py
+t mkdir-etc mkdir /etc/slipdir
+t mknod-fifo-etc mkfifo /etc/slipfifo
+t ln-etc ln -s /x /etc/sliplink
+EOF
+	write_probe /everyday.sh <<'EOF'
+t new sh -c 'mkdir -p /tmp/a /tmp/b && echo one > /tmp/a/f && echo two >> /tmp/a/f && cat /tmp/a/f'
+t truncate sh -c ': > /tmp/a/f && [ ! -s /tmp/a/f ]'
+t rename-across /bin/mountapi rename /tmp/a/f /tmp/b/f
+t rename-dir /bin/mountapi rename /tmp/b /tmp/a/b
+t link sh -c 'ln /tmp/a/b/f /tmp/hard && ln -s /tmp/hard /tmp/soft && cat /tmp/soft'
+t fifo sh -c 'mkfifo /tmp/fifo && rm /tmp/fifo'
+t rm sh -c 'rm -r /tmp/a /tmp/hard /tmp/soft && [ ! -e /tmp/a ]'
+t output sh -c 'mkdir -p /workspace/output/d && echo ok > /workspace/output/d/r && /bin/mountapi rename /workspace/output/d/r /workspace/output/r'
+t shm sh -c 'echo ok > /dev/shm/x && rm /dev/shm/x'
+t devnull sh -c 'echo x > /dev/null && echo x >> /dev/null && head -c 4 /dev/zero | wc -c'
+t fd sh -c 'echo via-fd > /proc/self/fd/1'
+t stderr sh -c 'echo via-stderr > /dev/stderr'
+t pipe sh -c 'echo through | cat | cat'
+EOF
+	write_probe /probe.sh <<'EOF'
+while [ ! -e /workspace/output/go ]; do sleep 0.1; done
+sh /slipped.sh
+sh /everyday.sh
+EOF
+	{ echo 'sh /probe.sh > /workspace/output/init.log 2>&1; touch /workspace/output/done; sleep 1000'; } >"$ROOTFS/init.sh"
+	set_args sh /init.sh
+	run_bg sbx run -d "$CID"
+	[ "$status" -eq 0 ]
+	pid="$(container_pid "$CID")"
+	# behind the policy's back: clear read-only on the rootfs and on the
+	# workspace's read-only parts, in the container's mount namespace
+	for m in / /workspace /workspace/src; do
+		nsenter -t "$pid" -m -p -- /bin/busybox mount -o remount,bind,rw "$m"
+	done
+	run nsenter -t "$pid" -m -p -- /bin/busybox sh -c 'grep -E " / | /workspace/src " /proc/self/mountinfo'
+	echo "$output"
+	[[ "$output" == *" / "*" rw,"* ]]
+	before="$(snapshot "$WS/src")"
+	etc_before="$(snapshot "$ROOTFS/etc")"
+
+	# as the container's process
+	touch "$WS/output/go"
+	wait_for 30 file_exists "$WS/output/done"
+	output="$(cat "$WS/output/init.log")"
+	echo "$output"
+	for t in write-etc write-app trunc-app rm-app mkdir-etc mknod-fifo-etc ln-etc; do
+		fails "$t" "Permission denied"
+	done
+	works new "one two"
+	for t in truncate rename-across rename-dir link fifo rm output shm pipe; do
+		works "$t"
+	done
+	works devnull 4
+	works fd via-fd
+	works stderr via-stderr
+	unchanged "$before" "$WS/src"
+	unchanged "$etc_before" "$ROOTFS/etc"
+
+	# as a process added with exec (its ruleset is rebuilt from the plan)
+	run sbx exec "$CID" sh -c 'sh /slipped.sh; sh /everyday.sh'
+	echo "$output"
+	for t in write-etc write-app trunc-app rm-app mkdir-etc mknod-fifo-etc ln-etc; do
+		fails "$t" "Permission denied"
+	done
+	for t in new truncate rename-across rename-dir link fifo rm output shm devnull fd stderr pipe; do
+		works "$t"
+	done
+	unchanged "$before" "$WS/src"
+	unchanged "$etc_before" "$ROOTFS/etc"
 }
 
 # ---------------------------------------------------------------------------
