@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -230,6 +231,7 @@ struct walker {
   char *path;              /* the container path being visited */
   size_t len, cap;
   size_t rel;              /* where the mount-relative part starts */
+  size_t max_len;          /* the longest path an entry may have */
   struct sbx_error *err;
 };
 
@@ -418,6 +420,11 @@ static int visit(struct walker *k, int dirfd, size_t depth, int parent_best,
   *c = (struct child){ .name = d->d_name, .perm = perm_of(k->m, best), .is_dir = type == DT_DIR };
   by_rule = best >= 0 && c->perm == SBX_PERM_NONE;
   sub = submount_at(w, k->path);
+  /* Deeper than the walk goes, or a path too long for the mounts and
+   * rules that would carry its permission (a chain an agent left behind):
+   * cut off, with everything under it (fail closed; never fail create). */
+  if (!sub && (depth + 1 > MAX_DEPTH || k->len > k->max_len))
+    return 0;
   /* Kernel filesystems and device nodes keep OCI semantics. */
   if ((sub && sub->exempt) || type == DT_CHR || type == DT_BLK) {
     *c = (struct child){ .name = d->d_name, .perm = SBX_PERM_READ, .visible = true,
@@ -554,9 +561,6 @@ static int walk_dir(struct walker *k, int dirfd, size_t depth, int best, enum sb
   cleanup_free struct child *kids = NULL;
   size_t len, n = 0, cap = 0;
 
-  if (depth > MAX_DEPTH)
-    return sbx_fail(k->err, ELOOP, "filesystem policy: `%s` is more than %d levels deep", k->path,
-                    MAX_DEPTH);
   if (read_entries(dirfd, &buf, &len, k->err) < 0)
     return sbx_wrap(k->err, "filesystem policy: `%s`", k->path);
   for (size_t off = 0; off < len;) {
@@ -598,7 +602,8 @@ void sbx_fs_walk_release(struct sbx_fs_walk *w)
 
 int sbx_fs_walk_mount(struct sbx_fs_walk *w, struct sbx_error *err)
 {
-  struct walker k = { .w = w, .m = w->matcher, .ns = n_states(w->matcher), .err = err };
+  struct walker k = { .w = w, .m = w->matcher, .ns = n_states(w->matcher), .err = err,
+                      .max_len = w->max_path ? w->max_path : PATH_MAX - 1 };
   /* the rules apply at the path the config names, wherever the image's
    * symlinks put the mount */
   const char *named = w->policy_path ? w->policy_path : w->mount_path;

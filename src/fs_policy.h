@@ -74,6 +74,10 @@ struct sbx_fs_walk {
                                        mount_path */
   int root_fd;                      /* the mount's root (a directory) */
   bool writable;                    /* the config lets the mount be written */
+  size_t max_path;                  /* entries whose container path is longer
+                                       (or that lie deeper than the walk goes)
+                                       are cut off: hidden with what they
+                                       hold; 0: PATH_MAX - 1 */
   const struct sbx_fs_submount *subs;   /* sorted by path */
   size_t n_subs;
   /* out */

@@ -271,6 +271,8 @@ static int walk_all(struct tree *t, struct sbx_fs_enforce *e, const struct sbx_f
     m->walk.matcher = matcher;
     m->walk.mount_path = m->path;
     m->walk.policy_path = m->named;
+    /* what covers an entry is mounted by its host path */
+    m->walk.max_path = PATH_MAX - 2 - strlen(t->root);
     m->walk.writable = mount_writable(m, e->root_readonly);
     if (collect_subs(t, m, err) < 0)
       return -1;

@@ -336,9 +336,13 @@ EOF
 #                            (without its submounts), FILE read through it
 #   setrw PATH FILE          mount_setattr clearing read-only, append to FILE
 #   rename A B               rename(2) (no copy when it fails)
+#   chain DIR N LEN [F TEXT] N nested directories, names LEN long
+#   descend DIR              down a chain as far as it goes: depth, .env,
+#                            a create at the bottom
 build_mountapi() {
 	build_helper mountapi <<'EOF'
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -397,6 +401,63 @@ int main(int argc, char **argv)
 		printf("renamed\n");
 		return 0;
 	}
+	if ((argc == 5 || argc == 7) && strcmp(argv[1], "chain") == 0) {
+		/* chain DIR N LEN [FILE TEXT]: N nested directories named
+		 * with LEN characters under DIR (made step by step, as deep as
+		 * PATH_MAX does not allow), FILE holding TEXT at the bottom */
+		int n = atoi(argv[3]), len = atoi(argv[4]);
+		char name[256];
+		memset(name, 'd', sizeof name);
+		name[len < 255 ? len : 255] = '\0';
+		if (mkdir(argv[2], 0755) < 0 || chdir(argv[2]) < 0)
+			return fail("chain");
+		for (int i = 0; i < n; i++)
+			if (mkdir(name, 0755) < 0 || chdir(name) < 0)
+				return fail("chain");
+		if (argc == 7) {
+			FILE *f = fopen(argv[5], "w");
+			if (f == NULL || fputs(argv[6], f) < 0 || fclose(f) != 0)
+				return fail("chain file");
+		}
+		printf("chain of %d\n", n);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "descend") == 0) {
+		/* descend DIR: into the one subdirectory as far as it goes;
+		 * there, print the depth, read .env, create a file */
+		char buf[256];
+		int depth = 0, fd;
+		ssize_t n;
+		if (chdir(argv[2]) < 0)
+			return fail("descend");
+		for (;;) {
+			DIR *d = opendir(".");
+			struct dirent *e;
+			const char *next = NULL;
+			if (d == NULL)
+				break;
+			while ((e = readdir(d)) != NULL)
+				if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+					next = e->d_name;
+					break;
+				}
+			if (next == NULL || chdir(next) < 0) {
+				closedir(d);
+				break;
+			}
+			closedir(d);
+			depth++;
+		}
+		printf("depth %d\n", depth);
+		fd = open(".env", O_RDONLY);
+		if (fd >= 0 && (n = read(fd, buf, sizeof buf - 1)) > 0) {
+			buf[n] = '\0';
+			printf("read .env: %s\n", buf);
+		}
+		fd = open("new-at-bottom", O_WRONLY | O_CREAT, 0644);
+		printf("create at the bottom: %s\n", fd < 0 ? strerror(errno) : "ok");
+		return 0;
+	}
 	if (argc == 5 && strcmp(argv[1], "fsmount") == 0) {
 		/* fsmount DEV FSTYPE FILE: mount DEV detached, create FILE in it */
 		int fs = (int)syscall(SYS_fsopen, argv[3], 0), mnt;
@@ -428,7 +489,8 @@ int main(int argc, char **argv)
 		return write_at(AT_FDCWD, argv[3]);
 	}
 	fprintf(stderr, "usage: mountapi mknod PATH MAJ MIN | fsmount DEV FSTYPE FILE | "
-			"clone PATH FILE | setrw PATH FILE | rename A B\n");
+			"clone PATH FILE | setrw PATH FILE | rename A B | chain DIR N LEN [FILE TEXT] | "
+			"descend DIR\n");
 	return 2;
 }
 EOF
@@ -1372,6 +1434,56 @@ EOF
 	done
 	unchanged "$before" "$WS/src"
 	unchanged "$etc_before" "$ROOTFS/etc"
+}
+
+# A directory chain deeper than PATH_MAX (and than the walk's depth bound)
+# that the agent leaves in a write path (issue 10) must not fail the next
+# create: what the walk cannot reach is cut off (fail closed), the rest
+# keeps its permissions.
+@test "a directory chain deeper than PATH_MAX in a write path: the next create works, the chain's unreachable part is hidden" {
+	build_mountapi
+	cp "$BATS_TEST_TMPDIR/mountapi" "$ROOTFS/bin/mountapi"
+	# the agent's chains (one deeper than PATH_MAX in levels, one in long
+	# names), and one from the host with a secret at the bottom
+	probe_script <<'EOF'
+t deep /bin/mountapi chain /workspace/output/deep 2100 1
+t long /bin/mountapi chain /workspace/output/long 20 250
+echo "== end"
+EOF
+	run sbx run "$CID"
+	echo "$output"
+	works deep "chain of 2100"
+	works long "chain of 20"
+	"$BATS_TEST_TMPDIR/mountapi" chain "$WS/output/secret" 2100 1 .env "API_KEY=$MARK-deep"
+	"$BATS_TEST_TMPDIR/mountapi" chain "$WS/output/longsecret" 20 250 .env "API_KEY=$MARK-long"
+
+	probe_script <<'EOF'
+t create sh -c 'echo ok > /workspace/output/after && cat /workspace/output/after'
+t deep /bin/mountapi descend /workspace/output/deep
+t long /bin/mountapi descend /workspace/output/long
+t secret /bin/mountapi descend /workspace/output/secret
+t longsecret /bin/mountapi descend /workspace/output/longsecret
+t write-app sh -c 'echo x >> /workspace/src/app.py'
+t cat-env cat /workspace/.env
+echo "== end"
+EOF
+	for policy in agent-safe development; do
+		run sbx --policy "$policy" run "$CID"
+		echo "$output"
+		works end
+		works create ok
+		# unreachable (cut short, nothing made there) or reached with the
+		# write it is due
+		for t in deep long secret longsecret; do
+			l="$(probe "$t")"
+			[[ "$l" == "rc=0 depth "* ]]
+			[[ "$l" == *"create at the bottom: ok"* ]] || [[ "$l" != *"depth 2100"* && "$l" != *"depth 20 "* ]]
+		done
+		fails cat-env "No such file or directory"
+		[ "$policy" = development ] || fails write-app "Read-only file system"
+		no_secret
+	done
+	[ "$(cat "$WS/output/after")" = ok ]
 }
 
 # ---------------------------------------------------------------------------
