@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fs_policy.h"
+#include "fs_policy_mounts.h"
 #include "landlock.h"
 #include "policy.h"
 #include "unit.h"
@@ -220,7 +221,11 @@ static void test_walk_workspace(void)
   CHECK(granted(&w, "/workspace/a") & SBX_LL_READ_FILE);
   CHECK(!(granted(&w, "/workspace/data") & SBX_LL_READ_FILE));
   CHECK(!(granted(&w, "/workspace") & SBX_LL_READ_FILE));
-  CHECK(granted(&w, "/workspace/output") & SBX_LL_REFER);
+  /* the write rights: on the write subtree only */
+  CHECK_U64(granted(&w, "/workspace/output") & ~SBX_LL_READ_FILE, SBX_LL_WRITE);
+  CHECK(!(SBX_LL_WRITE & SBX_LL_MAKE_BLOCK));
+  CHECK(!(granted(&w, "/workspace") & SBX_LL_WRITE_FILE));
+  CHECK(!(granted(&w, "/workspace/src") & SBX_LL_WRITE_FILE));
   /* the exec allowlist found its file */
   CHECK(w.n_exec_files == 1 && has(w.exec_files, "/workspace/src/app.py"));
 out:
@@ -292,11 +297,123 @@ static void test_landlock_plan_text(void)
   sbx_error_clear(&err);
 }
 
+/* The rules apply where the config names the mount (/workspace), not
+ * where the image's symlink put it (/tmp/ws, write). */
+static void test_walk_named_path(void)
+{
+  struct sbx_policy *p = load("{\"version\":1,\"filesystem\":{\"default\":\"read\",\"rules\":["
+                              "{\"pattern\":\"/tmp\",\"permission\":\"write\"},"
+                              "{\"pattern\":\"/workspace/src\",\"permission\":\"none\"}]}}");
+  struct sbx_fs_matcher *m = NULL;
+  struct sbx_error err = { 0 };
+  struct sbx_fs_walk w = { 0 };
+  const struct sbx_fs_fixup *f;
+
+  strcpy(tmp, "/tmp/test-fs-policy.XXXXXX");
+  if (!CHECK(p != NULL) || !CHECK(mkdtemp(tmp) != NULL) ||
+      !CHECK(sbx_fs_matcher_new(p, &m, &err) == 0))
+    goto out;
+  mk("src", true);
+  mk("src/app.py", false);
+  mk("README", false);
+  w = (struct sbx_fs_walk){ .matcher = m, .mount_path = "/tmp/ws", .policy_path = "/workspace",
+                            .writable = true,
+                            .root_fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
+  if (!CHECK(sbx_fs_walk_mount(&w, &err) == 0))
+    goto out;
+  CHECK(!w.hidden);
+  CHECK(w.root_perm == SBX_PERM_READ);
+  CHECK(w.root_ro);
+  f = fixup(&w, "");
+  CHECK(f && f->kind == SBX_FIXUP_OVERLAY && has(f->whiteouts, "src"));
+  CHECK(w.all_read);
+  for (size_t i = 0; i < w.grants.len; i++)
+    CHECK(!(w.grants.grants[i].access & SBX_LL_WRITE_FILE));
+out:
+  walk_done(&w, m, p, &err);
+}
+
+/* What the walk cannot reach (a path longer than max_path, here a short
+ * one) is cut off with a whiteout in the last directory it reaches. */
+static void test_walk_cuts_what_it_cannot_reach(void)
+{
+  struct sbx_policy *p = load("{\"version\":1,\"filesystem\":{\"default\":\"write\",\"rules\":["
+                              "{\"pattern\":\"**/.env\",\"permission\":\"none\"}]}}");
+  struct sbx_fs_matcher *m = NULL;
+  struct sbx_error err = { 0 };
+  struct sbx_fs_walk w = { 0 };
+  const struct sbx_fs_fixup *f;
+
+  strcpy(tmp, "/tmp/test-fs-policy.XXXXXX");
+  if (!CHECK(p != NULL) || !CHECK(mkdtemp(tmp) != NULL) ||
+      !CHECK(sbx_fs_matcher_new(p, &m, &err) == 0))
+    goto out;
+  mk("a", true);
+  mk("a/bbbbbbbbbb", true);
+  mk("a/bbbbbbbbbb/cccccccccccccccccccc", true);
+  mk("a/bbbbbbbbbb/cccccccccccccccccccc/.env", false);
+  mk("a/ok", false);
+  /* "/w/a/bbbbbbbbbb" is 15 characters, its child 36 */
+  w = (struct sbx_fs_walk){ .matcher = m, .mount_path = "/w", .writable = true, .max_path = 20,
+                            .root_fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
+  if (!CHECK(sbx_fs_walk_mount(&w, &err) == 0)) {
+    fprintf(stderr, "walk: %s\n", err.msg);
+    goto out;
+  }
+  f = fixup(&w, "a/bbbbbbbbbb");
+  CHECK(f && f->kind == SBX_FIXUP_OVERLAY && has(f->whiteouts, "cccccccccccccccccccc"));
+  for (size_t i = 0; i < w.n_fixups; i++)
+    CHECK(strlen(w.fixups[i].rel) + strlen("/w/") <= 20);
+  for (size_t i = 0; i < w.grants.len; i++)
+    CHECK(strlen(w.grants.grants[i].path) <= 20);
+out:
+  walk_done(&w, m, p, &err);
+}
+
+/* strict enforcement names what the kernel's Landlock lacks; best-effort
+ * handles what it has. */
+static void test_landlock_handled_by_abi(void)
+{
+  struct sbx_policy *p = load("{\"version\":1,\"filesystem\":{\"default\":\"read\"}}");
+  struct sbx_error err = { 0 };
+  uint64_t h = 1;
+
+  if (!CHECK(p != NULL))
+    return;
+  CHECK(sbx_fs_landlock_handled(p, 7, &h, &err) == 0);
+  CHECK_U64(h, SBX_LL_READ_FILE | SBX_LL_WRITE | SBX_LL_MAKE_BLOCK);
+  CHECK(sbx_fs_landlock_handled(p, 3, &h, &err) == 0);
+  CHECK(h & SBX_LL_TRUNCATE);
+  CHECK(sbx_fs_landlock_handled(p, 2, &h, &err) == -1);
+  CHECK(err.msg && strstr(err.msg, "TRUNCATE") && strstr(err.msg, "best-effort"));
+  sbx_error_clear(&err);
+  CHECK(sbx_fs_landlock_handled(p, 1, &h, &err) == -1);
+  CHECK(err.msg && strstr(err.msg, "REFER"));
+  sbx_error_clear(&err);
+  CHECK(sbx_fs_landlock_handled(p, 0, &h, &err) == -1);
+  CHECK(err.msg && strstr(err.msg, "no Landlock"));
+  sbx_error_clear(&err);
+  p->fs_best_effort = true;
+  CHECK(sbx_fs_landlock_handled(p, 2, &h, &err) == 0);
+  CHECK_U64(h, SBX_LL_READ_FILE | ((SBX_LL_WRITE | SBX_LL_MAKE_BLOCK) & ~SBX_LL_TRUNCATE));
+  CHECK(sbx_fs_landlock_handled(p, 1, &h, &err) == 0);
+  CHECK(!(h & (SBX_LL_REFER | SBX_LL_TRUNCATE)) && (h & SBX_LL_WRITE_FILE));
+  CHECK(sbx_fs_landlock_handled(p, 0, &h, &err) == 0);
+  CHECK_U64(h, 0);
+  p->exec_restricted = true;
+  CHECK(sbx_fs_landlock_handled(p, 7, &h, &err) == 0);
+  CHECK(h & SBX_LL_EXECUTE);
+  sbx_policy_free(p);
+}
+
 int main(void)
 {
   RUN(test_matcher_agrees_with_decide);
   RUN(test_walk_workspace);
   RUN(test_walk_fixed_write_dir);
+  RUN(test_walk_named_path);
+  RUN(test_walk_cuts_what_it_cannot_reach);
+  RUN(test_landlock_handled_by_abi);
   RUN(test_landlock_plan_text);
   return unit_finish("test-fs-policy");
 }
