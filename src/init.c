@@ -201,6 +201,26 @@ static int enforce_fs_policy(const struct sbx_init_args *a, struct init_fs *fs,
   return 0;
 }
 
+/* The terminal went on /dev/console after the filesystem policy's walk:
+ * it gets what every device node gets (Landlock rules are on inodes, and
+ * the bind's is the pty's), in init's ruleset and in the plan execs use. */
+static int grant_console(struct init_fs *fs, struct sbx_error *err)
+{
+  cleanup_close int root = -1;
+
+  if (fs->e.ruleset < 0)
+    return 0;
+  root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return sbx_fail(err, errno, "open the container's root");
+  if (sbx_landlock_grant_more(&fs->e.plan, fs->e.ruleset, root, "/dev/console",
+                              SBX_LL_WRITE | SBX_LL_READ_FILE, err) < 0)
+    return -1;
+  free(fs->plan_text);
+  fs->plan_text = sbx_landlock_plan_format(&fs->e.plan);
+  return fs->plan_text ? 0 : sbx_fail(err, ENOMEM, "filesystem policy");
+}
+
 /* Everything up to the point where the container waits for `start`. */
 static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***envp,
                       char **state_json_out, int *agent, struct init_fs *fs,
@@ -240,7 +260,7 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
     return -1;
   if (sbx_rootfs_enter(a->rootfs, a->no_pivot, err) < 0)
     return -1;
-  if (p->terminal && setup_terminal(a, err) < 0)
+  if (p->terminal && (setup_terminal(a, err) < 0 || grant_console(fs, err) < 0))
     return -1;
   /* sysctl before the read-only paths, which cover /proc/sys. */
   if (set_hostnames(c, err) < 0 || sbx_sysctl_apply(c->linux_, err) < 0)

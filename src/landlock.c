@@ -210,6 +210,20 @@ int sbx_landlock_ruleset(struct sbx_landlock_plan *p, int root_dir, bool record,
   return ruleset;
 }
 
+int sbx_landlock_grant_more(struct sbx_landlock_plan *p, int ruleset, int root_dir,
+                            const char *path, uint64_t access, struct sbx_error *err)
+{
+  if ((access & p->handled) == 0)
+    return 0;
+  if (sbx_landlock_plan_add(p, path, access & p->handled, err) < 0)
+    return -1;
+  if (add_grant(ruleset, root_dir, &p->grants[p->len - 1], true, err) < 0) {
+    free(p->grants[--p->len].path);
+    return -1;
+  }
+  return 0;
+}
+
 int sbx_landlock_restrict(int ruleset, struct sbx_error *err)
 {
   if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)

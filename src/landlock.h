@@ -68,6 +68,12 @@ int sbx_landlock_plan_parse(const char *text, struct sbx_landlock_plan *p, struc
  * then denied, never something else granted).  Returns the ruleset fd. */
 int sbx_landlock_ruleset(struct sbx_landlock_plan *p, int root_dir, bool record,
                          struct sbx_error *err);
+/* One more grant, after the ruleset was built (a mount made since, e.g.
+ * the terminal on /dev/console): added to the plan, with its identity
+ * recorded, and to the ruleset.  access is masked by what the plan
+ * handles. */
+int sbx_landlock_grant_more(struct sbx_landlock_plan *p, int ruleset, int root_dir,
+                            const char *path, uint64_t access, struct sbx_error *err);
 /* Restrict the calling thread (and its future children) to the ruleset. */
 int sbx_landlock_restrict(int ruleset, struct sbx_error *err);
 

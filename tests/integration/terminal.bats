@@ -96,3 +96,26 @@ recvtty_done() { ! kill -0 "$RECVTTY_PID" 2>/dev/null; }
 	grep -q '/dev/pts/0$' <<<"$out"
 	grep -q 'fg-tty-done$' <<<"$out"
 }
+
+# Landlock handles the write rights under a filesystem policy (issue 10):
+# the terminal, bound on /dev/console after the policy's walk, must stay
+# writable by every name, for the container's process and for exec.
+@test "under agent-safe the terminal stays writable: /dev/console, /dev/tty, /dev/stderr, /proc/self/fd (run and exec)" {
+	requires_agentsbx "the policy's Landlock write rights"
+	cfg '.process.terminal = true'
+	set_cmd 'for f in /dev/console /dev/tty /dev/stderr /proc/self/fd/1; do echo "to $f" >$f && echo "ok $f"; done; echo run-done; sleep 1000'
+	start_recvtty
+	run_bg sbx --policy agent-safe run -d --console-socket "$SOCK" "$CID"
+	[ "$status" -eq 0 ]
+	wait_for 10 grep -q run-done "$BATS_TEST_TMPDIR/tty.out"
+	run sbx exec "$CID" sh -c 'echo exec-to-console >/dev/console && echo exec-ok'
+	[ "$status" -eq 0 ]
+	[ "$output" = exec-ok ]
+	wait_for 10 grep -q exec-to-console "$BATS_TEST_TMPDIR/tty.out"
+	out="$(tr -d '\r' <"$BATS_TEST_TMPDIR/tty.out")"
+	echo "$out"
+	for f in /dev/console /dev/tty /dev/stderr /proc/self/fd/1; do
+		grep -qx "ok $f" <<<"$out"
+	done
+	! grep -q 'Permission denied' <<<"$out"
+}
