@@ -6,7 +6,11 @@
  *
  * Being Landlocked also makes the mount tree immutable for the process and
  * its children (mount, umount, pivot_root, move_mount fail with EPERM):
- * that is what keeps the policy's overlays in place for root inside. */
+ * that is what keeps the policy's overlays in place for root inside.  It
+ * does not see the new mount API's detached mounts (fsmount, open_tree
+ * clones) nor mount_setattr: the policy's seccomp layer denies those, and
+ * the write rights, handled and granted only on write paths, keep what a
+ * mount that slips through shows unwritable. */
 #ifndef SBX_LANDLOCK_H
 #define SBX_LANDLOCK_H
 
