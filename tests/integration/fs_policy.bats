@@ -1494,6 +1494,49 @@ EOF
 	[ "$(cat "$WS/output/after")" = ok ]
 }
 
+# Config mounts as engines make them (file binds like /etc/hosts, tmpfs
+# mounts, volumes) under the Landlock write rights: writable where the
+# policy says write, read-only elsewhere, for run and exec.
+@test "Landlock write rights: config file binds, tmpfs mounts and volumes are writable on write paths only" {
+	echo "127.0.0.1 localhost" >"$BATS_TEST_TMPDIR/hosts"
+	echo "note" >"$BATS_TEST_TMPDIR/notes.txt"
+	mkdir -p "$BATS_TEST_TMPDIR/vol"
+	add_mount "$(jq -nc --arg s "$BATS_TEST_TMPDIR/hosts" '{destination: "/etc/hosts", type: "bind", source: $s, options: ["rbind", "rw"]}')"
+	add_mount "$(jq -nc --arg s "$BATS_TEST_TMPDIR/notes.txt" '{destination: "/tmp/notes.txt", type: "bind", source: $s, options: ["rbind", "rw"]}')"
+	add_mount "$(jq -nc --arg s "$BATS_TEST_TMPDIR/vol" '{destination: "/workspace/output/vol", type: "bind", source: $s, options: ["rbind", "rw"]}')"
+	add_mount '{"destination": "/var/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"]}'
+	add_mount '{"destination": "/mnt/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["mode=755"]}'
+	write_probe /probe.sh <<'EOF'
+t hosts sh -c 'echo x >> /etc/hosts'
+t notes sh -c 'echo more >> /tmp/notes.txt'
+t vol sh -c 'mkdir -p /workspace/output/vol/d && echo v > /workspace/output/vol/d/f && rm -r /workspace/output/vol/d && echo v > /workspace/output/vol/kept'
+t vartmp sh -c 'mkdir /var/tmp/d && echo y > /var/tmp/d/f && mv /var/tmp/d/f /var/tmp/g && rm -r /var/tmp/d /var/tmp/g'
+t scratch sh -c 'echo z > /mnt/scratch/f'
+EOF
+	set_args sh /probe.sh
+	for how in run exec; do
+		if [ "$how" = run ]; then
+			run sbx run "$CID"
+		else
+			start_sleeper
+			run sbx exec "$CID" sh /probe.sh
+		fi
+		echo "$output"
+		works end
+		fails hosts "Read-only file system"
+		fails scratch "Read-only file system"
+		works notes
+		works vol
+		works vartmp
+		sbx delete -f "$CID" >/dev/null 2>&1 || true
+	done
+	[ "$(cat "$BATS_TEST_TMPDIR/hosts")" = "127.0.0.1 localhost" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/notes.txt")" = "note
+more
+more" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/vol/kept")" = v ]
+}
+
 # ---------------------------------------------------------------------------
 # exec allowlist
 
