@@ -1537,6 +1537,28 @@ more" ]
 	[ "$(cat "$BATS_TEST_TMPDIR/vol/kept")" = v ]
 }
 
+# With the root itself write (development), the write rights (REFER
+# included) are granted on / : rename(2) across directories works there,
+# as without a policy.
+@test "development: rename(2) and link(2) across directories of a write root work (Landlock grants on /)" {
+	build_mountapi
+	cp "$BATS_TEST_TMPDIR/mountapi" "$ROOTFS/bin/mountapi"
+	mkdir -p "$ROOTFS/d1" "$ROOTFS/d2"
+	echo moved >"$ROOTFS/d1/f"
+	probe_script <<'EOF'
+t rename /bin/mountapi rename /d1/f /d2/f
+t link ln /d2/f /d1/again
+t cat cat /d2/f /d1/again
+echo "== end"
+EOF
+	run sbx --policy development run "$CID"
+	echo "$output"
+	works end
+	works rename renamed
+	works link
+	works cat "moved moved"
+}
+
 # ---------------------------------------------------------------------------
 # exec allowlist
 
