@@ -239,8 +239,10 @@ void sbx_glob_free(struct sbx_glob *g);
  * ancestors (covers)?  path is an absolute container path. */
 bool sbx_glob_match(const struct sbx_glob *g, const char *path);
 bool sbx_glob_covers(const struct sbx_glob *g, const char *path);
-/* One segment (no '/'): *, ?, [...], [!...]; also used for env names. */
+/* One segment (no '/'): *, ?, [...], [!...]; also used for env names.
+ * _nocase: letters match either case (env.deny). */
 bool sbx_glob_match_segment(const char *pattern, const char *s);
+bool sbx_glob_match_segment_nocase(const char *pattern, const char *s);
 
 struct sbx_policy_decision {
   enum sbx_perm permission;
@@ -278,7 +280,8 @@ bool sbx_policy_capability_allowed(const struct sbx_policy *p, const char *cap);
 
 /* ---- environment (policy_env.c) ---- */
 
-/* Does the base policy remove NAME (a deny glob matches it)? */
+/* Does the base policy remove NAME (a deny glob matches it, in any case:
+ * aws_secret is denied by AWS_*)?  allow globs match case-sensitively. */
 bool sbx_policy_env_denied(const struct sbx_policy *p, const char *name);
 /* Filter config's process.env ("NAME=value" strings): inherit none keeps
  * only the allow globs; deny globs drop in every mode; set replaces the

@@ -10,17 +10,22 @@
 #include "policy.h"
 #include "utils.h"
 
-static bool any_match(char *const *globs, size_t n, const char *name)
+static bool any_match(char *const *globs, size_t n, const char *name, bool fold)
 {
   for (size_t i = 0; i < n; i++)
-    if (sbx_glob_match_segment(globs[i], name))
+    if (fold ? sbx_glob_match_segment_nocase(globs[i], name)
+             : sbx_glob_match_segment(globs[i], name))
       return true;
   return false;
 }
 
+/* Deny globs ignore case: a process that reads aws_secret_access_key (or a
+ * tool that looks names up case-insensitively) must not get what AWS_*
+ * removes.  Allow globs keep their case, so that they keep no more than
+ * they name. */
 bool sbx_policy_env_denied(const struct sbx_policy *p, const char *name)
 {
-  return any_match(p->env.deny, p->env.deny_len, name);
+  return any_match(p->env.deny, p->env.deny_len, name, true);
 }
 
 /* The name of "NAME=value" (the whole entry when it has no '='). */
@@ -65,7 +70,7 @@ char **sbx_policy_env_filter(const struct sbx_policy *p, char *const *env, size_
       entry = sbx_strdup_printf("%s=%s", name, p->env.set_values[s]);
     } else {
       if (p->env.inherit == SBX_ENV_INHERIT_NONE &&
-          !any_match(p->env.allow, p->env.allow_len, name))
+          !any_match(p->env.allow, p->env.allow_len, name, false))
         continue;
       if (sbx_policy_env_denied(p, name))
         continue;

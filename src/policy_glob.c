@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #endif
 #include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,8 +166,14 @@ bad:
   return false;
 }
 
-/* [...] at *pp (just after '['): does c belong?  Advances *pp past ']'. */
-static bool match_class(const char **pp, char c)
+/* [...] at *pp (just after '['): does c belong?  Advances *pp past ']'.
+ * fold: either case of a letter belongs when one does. */
+static bool in_range(char c, char lo, char hi)
+{
+  return (unsigned char)c >= (unsigned char)lo && (unsigned char)c <= (unsigned char)hi;
+}
+
+static bool match_class(const char **pp, char c, bool fold)
 {
   const char *p = *pp;
   bool neg = false, hit = false;
@@ -190,7 +197,9 @@ static bool match_class(const char **pp, char c)
         hi = *++p;
       p++;
     }
-    if ((unsigned char)c >= (unsigned char)lo && (unsigned char)c <= (unsigned char)hi)
+    if (in_range(c, lo, hi) ||
+        (fold && (in_range((char)tolower((unsigned char)c), lo, hi) ||
+                  in_range((char)toupper((unsigned char)c), lo, hi))))
       hit = true;
   }
   if (*p == ']')
@@ -199,7 +208,12 @@ static bool match_class(const char **pp, char c)
   return hit != neg;
 }
 
-bool sbx_glob_match_segment(const char *p, const char *s)
+static bool same_char(char a, char b, bool fold)
+{
+  return a == b || (fold && tolower((unsigned char)a) == tolower((unsigned char)b));
+}
+
+static bool match_segment(const char *p, const char *s, bool fold)
 {
   /* Iterative matcher with one backtrack point for the last '*'. */
   const char *star_p = NULL, *star_s = NULL;
@@ -226,7 +240,7 @@ bool sbx_glob_match_segment(const char *p, const char *s)
     }
     if (*p == '[') {
       const char *q = p + 1;
-      if (match_class(&q, *s)) {
+      if (match_class(&q, *s, fold)) {
         p = q;
         s++;
         continue;
@@ -235,7 +249,7 @@ bool sbx_glob_match_segment(const char *p, const char *s)
     }
     if (*p == '\\' && p[1])
       p++;
-    if (*p != '\0' && *p == *s) {
+    if (*p != '\0' && same_char(*p, *s, fold)) {
       p++;
       s++;
       continue;
@@ -246,6 +260,16 @@ bool sbx_glob_match_segment(const char *p, const char *s)
     p = star_p;
     s = ++star_s;
   }
+}
+
+bool sbx_glob_match_segment(const char *pattern, const char *s)
+{
+  return match_segment(pattern, s, false);
+}
+
+bool sbx_glob_match_segment_nocase(const char *pattern, const char *s)
+{
+  return match_segment(pattern, s, true);
 }
 
 /* A lexically normalised absolute path as segments, in one buffer. */

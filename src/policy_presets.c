@@ -8,7 +8,9 @@
 /* JSON without escaping: the preprocessor quotes it. */
 #define J(...) #__VA_ARGS__
 
-/* Files that hold credentials, hidden at priority 100 everywhere. */
+/* Files that hold credentials, hidden at priority 100 everywhere.  A rule
+ * here names a credential file, never a kind of source file (issue 12:
+ * source and template files must stay visible). */
 #define SECRET_RULES J(                                                        \
   {"pattern": "**/.env*", "permission": "none", "priority": 100},              \
   {"pattern": "**/secrets/**", "permission": "none", "priority": 100},         \
@@ -25,7 +27,15 @@
   {"pattern": "**/.netrc", "permission": "none", "priority": 100},             \
   {"pattern": "**/.git-credentials", "permission": "none", "priority": 100},   \
   {"pattern": "**/.docker/config.json", "permission": "none", "priority": 100}, \
-  {"pattern": "**/.kube/config", "permission": "none", "priority": 100})
+  {"pattern": "**/.kube/config", "permission": "none", "priority": 100},       \
+  {"pattern": "**/.npmrc", "permission": "none", "priority": 100},             \
+  {"pattern": "**/.pypirc", "permission": "none", "priority": 100},            \
+  {"pattern": "**/.config/gh/hosts.yml", "permission": "none", "priority": 100}, \
+  {"pattern": "**/.vault-token", "permission": "none", "priority": 100},       \
+  {"pattern": "**/.pgpass", "permission": "none", "priority": 100},            \
+  {"pattern": "**/*.tfstate", "permission": "none", "priority": 100},          \
+  {"pattern": "**/*.tfstate.backup", "permission": "none", "priority": 100},   \
+  {"pattern": "**/.terraformrc", "permission": "none", "priority": 100})
 
 /* Variables whose names look like secrets. */
 #define SECRET_ENV J(                                                          \

@@ -1892,3 +1892,42 @@ view_next_to_readme() {
 		nothing_left "$CID" "$LEFT"
 	fi
 }
+
+# issue 10 (8): credential files of npm, PyPI, the GitHub CLI, Vault,
+# PostgreSQL and Terraform, beside files of the same tools that are not
+# secrets (and stay visible)
+NEW_SECRETS='.npmrc .pypirc .config/gh/hosts.yml .vault-token .pgpass infra/terraform.tfstate infra/terraform.tfstate.backup .terraformrc'
+
+@test "issue 10: npm, PyPI, gh, Vault, Postgres and Terraform credentials in the workspace are hidden (agent-safe)" {
+	mkdir -p "$WS/.config/gh" "$WS/infra"
+	for f in $NEW_SECRETS; do
+		echo "$MARK-$f" >"$WS/$f"
+	done
+	echo "resource {} # $SEEN" >"$WS/infra/main.tf"
+	echo "editor: vi # $SEEN" >"$WS/.config/gh/config.yml"
+	probe_script <<EOF
+for f in $NEW_SECRETS; do
+	t "cat-\$(echo \$f | tr / _)" cat "/workspace/\$f"
+done
+t cat-tf cat /workspace/infra/main.tf
+t cat-ghconfig cat /workspace/.config/gh/config.yml
+echo "== ls"
+ls -a /workspace /workspace/infra /workspace/.config/gh
+echo "== grep"
+grep -rsE 'SBX(SECRET|VISIBLE)VALU[E]' /workspace
+echo "== end"
+EOF
+	run sbx run "$CID"
+	echo "$output"
+	works end
+	for f in $NEW_SECRETS; do
+		fails "cat-${f//\//_}" "No such file or directory"
+	done
+	works cat-tf "$SEEN"
+	works cat-ghconfig "$SEEN"
+	no_secret
+	section ls | has main.tf
+	section ls | has config.yml
+	section ls | lacks 'npmrc|pypirc|hosts\.yml|vault-token|pgpass|tfstate|terraformrc'
+	section grep | has /workspace/infra/main.tf
+}

@@ -218,6 +218,20 @@ nofile() { awk '/Max open files/ {print $5}' "/proc/$(container_pid "$CID")/limi
 	[ "${lines[1]}" = 0 ]
 }
 
+@test "issue 10: env deny globs ignore case: aws_secret=x and friends are filtered, at create and exec" {
+	cfg '.process.env += ["aws_secret=x", "Github_Token=leak", "db_password=leak", "lang_ok=1"]'
+	run_policy
+	run sbx exec -e aws_session_token=leak -e my_api_key=leak "$CID" env
+	[ "$status" -eq 0 ]
+	# (counts: a `! grep` line would not fail a bats test)
+	[ "$(grep -ci 'aws_secret\|github_token\|db_password\|aws_session_token\|my_api_key\|leak' <<<"$output")" = 0 ]
+	grep -q '^lang_ok=1$' <<<"$output"
+	# the container's own process got the same filter
+	environ="$(tr '\0' '\n' <"/proc/$(container_pid "$CID")/environ")"
+	[ "$(grep -ci 'aws_secret\|leak' <<<"$environ")" = 0 ]
+	grep -q '^lang_ok=1$' <<<"$environ"
+}
+
 # ---- network none, inside a namespace with a veth to a listener we own ----
 
 setup_veth() {

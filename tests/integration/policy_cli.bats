@@ -104,7 +104,7 @@ bundle_with() {
 	run "$AGENTSBX" policy show
 	[ "$status" -eq 0 ]
 	jq -e '.name == "agent-safe" and .version == 1 and .annotations == true' <<<"$output"
-	jq -e '.filesystem.default == "read" and .filesystem.enforcement == "strict" and (.filesystem.rules | length) == 21' <<<"$output"
+	jq -e '.filesystem.default == "read" and .filesystem.enforcement == "strict" and (.filesystem.rules | length) == 29' <<<"$output"
 	jq -e '.filesystem | keys_unsorted == ["default", "enforcement", "rules"]' <<<"$output"
 	jq -e '.network.mode == "none" and .capabilities.allow == [] and .noNewPrivileges and .seccomp == "default"' <<<"$output"
 	jq -e '.limits == {memory: "1G", cpus: null, pids: 256, openFiles: 1024, fileSize: null, timeout: null, lifetime: null}' <<<"$output"

@@ -287,7 +287,7 @@ static void test_presets(void)
   if (!a)
     return;
   CHECK_INT(a->fs_default, SBX_PERM_READ);
-  CHECK_INT(a->rules_len, 21);
+  CHECK_INT(a->rules_len, 29);
   CHECK_INT(a->network, SBX_NET_NONE);
   CHECK(!a->caps_all && a->caps_allow_len == 0);
   CHECK(a->no_new_privileges);
@@ -326,7 +326,7 @@ static void test_presets(void)
     CHECK_INT(s->limits.pids, 128);
     CHECK_INT(s->limits.timeout, 900);
     CHECK_INT(s->limits.open_files, 1024);  /* inherited */
-    CHECK_INT(s->rules_len, 21);             /* inherited */
+    CHECK_INT(s->rules_len, 29);             /* inherited */
     CHECK_INT(sbx_policy_permission(s, "/tmp/x", NULL), SBX_PERM_WRITE);
   }
   cleanup_policy struct sbx_policy *d = load_ok("development");
@@ -395,7 +395,7 @@ static void test_extends(void)
     "network": {"mode": "unrestricted"}, "limits": {"timeout": "1h"}}));
   if (p) {
     CHECK_STR(p->name, "mine");
-    CHECK_INT(p->rules_len, 21);
+    CHECK_INT(p->rules_len, 29);
     CHECK_INT(p->network, SBX_NET_UNRESTRICTED);
     CHECK_INT(p->limits.timeout, 3600);
     CHECK_INT(p->limits.memory, 1LL << 30);
@@ -620,8 +620,8 @@ static void test_tighten(void)
     CHECK(t->limits.cpus == 1);
     CHECK_INT(t->seccomp, SBX_SECCOMP_STRICT);
     CHECK_INT(t->fs_default, SBX_PERM_VIEW);
-    CHECK_INT(t->rules_len, 24);
-    CHECK_STR(t->rules[21].origin, "agentsbx.policy.tighten");
+    CHECK_INT(t->rules_len, 32);
+    CHECK_STR(t->rules[29].origin, "agentsbx.policy.tighten");
     CHECK_INT(sbx_policy_permission(t, "/workspace/output/x", NULL), SBX_PERM_READ);
     CHECK_INT(sbx_policy_permission(t, "/tmp/cache/a", NULL), SBX_PERM_NONE);
     CHECK_INT(sbx_policy_permission(t, "/tmp/a", NULL), SBX_PERM_WRITE);
@@ -701,10 +701,10 @@ static void test_tighten(void)
     struct sbx_error err = { 0 };
     const char *j = JSON({"filesystem": {"rules": [{"pattern": "/workspace/.env", "permission": "view", "priority": 100}]}});
     CHECK_INT(sbx_policy_tighten(base, j, "agentsbx.policy.tighten", &out, &errs, &err), -1);
-    CHECK_INT(errs.len, 16);
+    CHECK_INT(errs.len, 23);
     if (errs.len)
       CHECK_STR(errs.items[0], "agentsbx.policy.tighten: filesystem.rules[0]: `/workspace/.env` (view, priority 100) would override `**/.env*` (none, priority 100) of preset agent-safe");
-    CHECK_STR(err.msg, "agentsbx.policy.tighten: filesystem.rules[0]: `/workspace/.env` (view, priority 100) would override `**/.env*` (none, priority 100) of preset agent-safe (and 15 more errors)");
+    CHECK_STR(err.msg, "agentsbx.policy.tighten: filesystem.rules[0]: `/workspace/.env` (view, priority 100) would override `**/.env*` (none, priority 100) of preset agent-safe (and 22 more errors)");
     sbx_diags_free(&errs);
     sbx_error_clear(&err);
   }
@@ -725,7 +725,15 @@ static void test_tighten(void)
           "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/.netrc` (none, priority 100) of preset agent-safe",
           "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/.git-credentials` (none, priority 100) of preset agent-safe",
           "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/.docker/config.json` (none, priority 100) of preset agent-safe",
-          "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/.kube/config` (none, priority 100) of preset agent-safe");
+          "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/.kube/config` (none, priority 100) of preset agent-safe",
+          "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/.npmrc` (none, priority 100) of preset agent-safe",
+          "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/.pypirc` (none, priority 100) of preset agent-safe",
+          "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/.config/gh/hosts.yml` (none, priority 100) of preset agent-safe",
+          "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/.vault-token` (none, priority 100) of preset agent-safe",
+          "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/.pgpass` (none, priority 100) of preset agent-safe",
+          "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/*.tfstate` (none, priority 100) of preset agent-safe",
+          "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/*.tfstate.backup` (none, priority 100) of preset agent-safe",
+          "agentsbx.policy.tighten: filesystem.rules[0]: `/tmp` (read, priority 200) would override `**/.terraformrc` (none, priority 100) of preset agent-safe");
   /* a base anchored none rule elsewhere does not count */
   write_text("policies/hid.json", JSON({"filesystem": {"default": "read", "rules": [
     {"pattern": "/data/private", "permission": "none", "priority": 10},
@@ -1436,6 +1444,34 @@ static void test_env(void)
     check_env(safe, env, n, "PATH=/bin HOME=/root TERM=xterm LANG=C EDITOR=vi HOME=/again NOVALUE");
   if (all)
     check_env(all, NULL, 0, "HOME=/tmp NEW=1");
+
+  /* deny globs ignore case; allow globs and set names keep it */
+  char *mixed[] = { "aws_secret=x", "Github_Token=t", "db_password=p", "Api_Key=k", "path=/x",
+                    "PATH=/bin", "home=/h" };
+  size_t nm = sizeof mixed / sizeof mixed[0];
+  if (safe) {
+    check_env(safe, mixed, nm, "path=/x PATH=/bin home=/h");
+    CHECK(sbx_policy_env_denied(safe, "aws_secret"));
+    CHECK(sbx_policy_env_denied(safe, "my_credentials"));
+    CHECK(!sbx_policy_env_denied(safe, "awsome"));
+  }
+  if (none)
+    check_env(none, mixed, nm, "PATH=/bin");
+  if (all)
+    check_env(all, mixed, nm, "path=/x PATH=/bin home=/h HOME=/tmp NEW=1");
+  cleanup_policy struct sbx_policy *cls = parse_ok(JSON({"env": {"deny": ["[A-C]X_*", "[!a-z]Y"]}}));
+  if (cls) {
+    CHECK(sbx_policy_env_denied(cls, "bx_1"));
+    CHECK(sbx_policy_env_denied(cls, "BX_1"));
+    CHECK(!sbx_policy_env_denied(cls, "dx_1"));
+    CHECK(sbx_policy_env_denied(cls, "1Y"));
+  }
+  CHECK(sbx_glob_match_segment_nocase("AWS_*", "aws_key"));
+  CHECK(!sbx_glob_match_segment("AWS_*", "aws_key"));
+  CHECK(sbx_glob_match_segment_nocase("*pass[Ww]ord*", "DB_PASSWORD"));
+  /* a tighten cannot set a denied name in another case either */
+  REFUSED("agent-safe", JSON({"env": {"set": {"github_token": "x"}}}),
+          "agentsbx.policy.tighten: env.set.github_token: the base policy denies github_token");
 }
 
 /* ---- canonical JSON and digest ---- */
@@ -1556,7 +1592,7 @@ static void test_fs_enforcement(void)
   if (be) {
     CHECK(be->fs_best_effort);
     CHECK_INT(be->fs_default, SBX_PERM_READ);  /* the rest is agent-safe's */
-    CHECK_INT(be->rules_len, 21);
+    CHECK_INT(be->rules_len, 29);
   }
   if (be_child)
     CHECK(be_child->fs_best_effort && be_child->fs_default == SBX_PERM_VIEW);
