@@ -82,6 +82,8 @@ struct sbx_policy_limits {
   int64_t file_size;         /* bytes, RLIMIT_FSIZE */
   int64_t timeout;           /* seconds after start */
   int64_t lifetime;          /* seconds after create */
+  int64_t scratch;           /* bytes: size of each tmpfs on the scratch
+                              * directories (/tmp, /var/tmp, /run, /dev/shm) */
 };
 
 struct sbx_policy_env {
@@ -106,13 +108,18 @@ enum {
   SBX_PK_LIM_MEMORY = 1u << 15, SBX_PK_LIM_CPUS = 1u << 16, SBX_PK_LIM_PIDS = 1u << 17,
   SBX_PK_LIM_OPEN_FILES = 1u << 18, SBX_PK_LIM_FILE_SIZE = 1u << 19,
   SBX_PK_LIM_TIMEOUT = 1u << 20, SBX_PK_LIM_LIFETIME = 1u << 21, SBX_PK_AUDIT_PATH = 1u << 22,
-  SBX_PK_FS_ENFORCEMENT = 1u << 23,
+  SBX_PK_FS_ENFORCEMENT = 1u << 23, SBX_PK_SELECTABLE = 1u << 24,
+  SBX_PK_LIM_SCRATCH = 1u << 25,
 };
 
 struct sbx_policy {
   char *name;                /* "agent-safe", a file policy's name or its path */
   bool passthrough;          /* the preset `none`: apply no overlay at all (exact runc) */
   bool annotations;          /* false: the agentsbx.policy* annotations are ignored */
+  char **selectable;         /* names the agentsbx.policy annotation may select even
+                              * when looser than this policy (read from the policy
+                              * that holds without the annotation) */
+  size_t selectable_len;
   enum sbx_perm fs_default;
   bool fs_best_effort;       /* filesystem.enforcement: false = "strict" (create fails,
                               * naming the mechanism, when the kernel lacks one the
@@ -205,8 +212,12 @@ void sbx_policy_request_annotations(struct sbx_policy_request *req, const struct
  * each with its extends chain resolved, then agentsbx.policy.tighten applied.
  * A NAME is a preset, else CONFIG_DIR/policies/NAME.json.  A policy chosen
  * by --policy or CONFIG_DIR/policy.json with "annotations": false makes both
- * annotations ignored (a warning says so when they were set).  The network
- * allowlist mode is refused here (not yet supported).  warnings may be NULL. */
+ * annotations ignored (a warning says so when they were set).  The policy
+ * the annotation names must be at least as strict as the one that holds
+ * without it (3 or 4: the same checks as a tighten document) unless that
+ * one lists the name in "selectable"; otherwise create fails (it never falls
+ * back).  The network allowlist mode is refused here (not yet supported).
+ * warnings may be NULL. */
 int sbx_policy_resolve(const struct sbx_policy_request *req, struct sbx_policy **out,
                        struct sbx_diags *warnings, struct sbx_error *err);
 

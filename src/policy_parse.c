@@ -98,7 +98,7 @@ struct sbx_policy *sbx_policy_new(void)
   p->network = SBX_NET_UNRESTRICTED;
   p->seccomp = SBX_SECCOMP_CONFIG;
   p->env.inherit = SBX_ENV_INHERIT_ALL;
-  p->limits = (struct sbx_policy_limits){ -1, -1, -1, -1, -1, -1, -1 };
+  p->limits = (struct sbx_policy_limits){ -1, -1, -1, -1, -1, -1, -1, -1 };
   p->source = SBX_POLICY_FROM_DEFAULT;
   return p;
 }
@@ -125,6 +125,7 @@ void sbx_policy_free(struct sbx_policy *p)
   if (p == NULL)
     return;
   free(p->name);
+  strv_free_n(p->selectable, p->selectable_len);
   sbx_policy_rules_free(p->rules, p->rules_len);
   strv_free_n(p->exec_allow, p->exec_allow_len);
   strv_free_n(p->network_allow, p->network_allow_len);
@@ -207,6 +208,7 @@ struct sbx_policy *sbx_policy_dup(const struct sbx_policy *s)
   p->source_detail = dup_or_null(s->source_detail, &ok);
   p->extends = dup_or_null(s->extends, &ok);
   p->audit_path = dup_or_null(s->audit_path, &ok);
+  p->selectable = strv_dup_n(s->selectable, s->selectable_len, &ok);
   p->exec_allow = strv_dup_n(s->exec_allow, s->exec_allow_len, &ok);
   p->network_allow = strv_dup_n(s->network_allow, s->network_allow_len, &ok);
   p->caps_allow = strv_dup_n(s->caps_allow, s->caps_allow_len, &ok);
@@ -514,6 +516,13 @@ bool sbx_policy_valid_name(const char *s)
   return true;
 }
 
+static bool check_policy_name(struct pctx *c, const char *s)
+{
+  if (!sbx_policy_valid_name(s))
+    return perr(c, "`%s` is not a policy name (letters, digits, '.', '-', '_')", s);
+  return true;
+}
+
 static bool check_fs_pattern(struct pctx *c, const char *s)
 {
   struct sbx_glob g;
@@ -774,6 +783,7 @@ static void parse_limits_key(struct pctx *c, const char *k, yajl_val v, void *da
     { "fileSize", LIM_SIZE, offsetof(struct sbx_policy_limits, file_size), SBX_PK_LIM_FILE_SIZE },
     { "timeout", LIM_DURATION, offsetof(struct sbx_policy_limits, timeout), SBX_PK_LIM_TIMEOUT },
     { "lifetime", LIM_DURATION, offsetof(struct sbx_policy_limits, lifetime), SBX_PK_LIM_LIFETIME },
+    { "scratch", LIM_SIZE, offsetof(struct sbx_policy_limits, scratch), SBX_PK_LIM_SCRATCH },
   };
   struct sbx_policy *p = data;
   size_t i = 0;
@@ -882,8 +892,8 @@ static void parse_top_key(struct pctx *c, const char *k, yajl_val v, void *data)
   static const char *const net_keys[] = { "mode", "allow", NULL };
   static const char *const caps_keys[] = { "allow", NULL };
   static const char *const env_keys[] = { "inherit", "allow", "deny", "set", NULL };
-  static const char *const limit_keys[] = { "memory", "cpus", "pids", "openFiles",
-                                            "fileSize", "timeout", "lifetime", NULL };
+  static const char *const limit_keys[] = { "memory", "cpus", "pids", "openFiles", "fileSize",
+                                            "timeout", "lifetime", "scratch", NULL };
   static const char *const audit_keys[] = { "path", NULL };
   struct sbx_policy *p = data;
   int64_t n;
@@ -917,6 +927,9 @@ static void parse_top_key(struct pctx *c, const char *k, yajl_val v, void *data)
   } else if (strcmp(k, "annotations") == 0) {
     if (get_bool(c, v, &p->annotations))
       p->present |= SBX_PK_ANNOTATIONS;
+  } else if (strcmp(k, "selectable") == 0) {
+    p->present |= SBX_PK_SELECTABLE;
+    get_strings(c, v, check_policy_name, &p->selectable, &p->selectable_len);
   } else if (strcmp(k, "passthrough") == 0) {
     if (!c->preset)
       perr(c, "unknown key");
@@ -952,7 +965,7 @@ int sbx_policy_parse_internal(const char *json, size_t len, const char *origin, 
                               struct sbx_error *err)
 {
   static const char *const top_keys[] = {
-    "version", "name", "extends", "annotations", "passthrough", "filesystem", "exec",
+    "version", "name", "extends", "annotations", "selectable", "passthrough", "filesystem", "exec",
     "network", "capabilities", "noNewPrivileges", "seccomp", "env", "limits", "audit", NULL };
   struct sbx_diags local = { 0 };
   struct pctx c = { .origin = origin, .errs = errors ? errors : &local, .preset = preset };
@@ -1114,6 +1127,8 @@ char *sbx_policy_to_json(const struct sbx_policy *p, bool pretty, struct sbx_err
   }
   gen_str(g, "annotations");
   yajl_gen_bool(g, p->annotations);
+  gen_str(g, "selectable");
+  gen_strv(g, p->selectable, p->selectable_len);
 
   gen_str(g, "filesystem");
   yajl_gen_map_open(g);
@@ -1203,6 +1218,8 @@ char *sbx_policy_to_json(const struct sbx_policy *p, bool pretty, struct sbx_err
   gen_duration(g, p->limits.timeout);
   gen_str(g, "lifetime");
   gen_duration(g, p->limits.lifetime);
+  gen_str(g, "scratch");
+  gen_size(g, p->limits.scratch);
   yajl_gen_map_close(g);
 
   gen_str(g, "audit");

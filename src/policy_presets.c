@@ -47,7 +47,8 @@
   "capabilities": {"allow": []},                                               \
   "noNewPrivileges": true,                                                     \
   "seccomp": "default",                                                        \
-  "limits": {"memory": "1G", "pids": 256, "openFiles": 1024, "timeout": null})
+  "limits": {"memory": "1G", "pids": 256, "openFiles": 1024, "timeout": null, \
+             "scratch": "1G"})
 
 static const struct sbx_policy_preset presets[] = {
   { "agent-safe",

@@ -191,6 +191,8 @@ static bool overlay(struct sbx_policy *r, const struct sbx_policy *d)
 
   if (k & SBX_PK_ANNOTATIONS)
     r->annotations = d->annotations;
+  if (k & SBX_PK_SELECTABLE)
+    ok = ok && strv_replace(&r->selectable, &r->selectable_len, d->selectable, d->selectable_len);
   if (k & SBX_PK_FS_DEFAULT)
     r->fs_default = d->fs_default;
   if (k & SBX_PK_FS_ENFORCEMENT)
@@ -236,6 +238,8 @@ static bool overlay(struct sbx_policy *r, const struct sbx_policy *d)
     r->limits.timeout = d->limits.timeout;
   if (k & SBX_PK_LIM_LIFETIME)
     r->limits.lifetime = d->limits.lifetime;
+  if (k & SBX_PK_LIM_SCRATCH)
+    r->limits.scratch = d->limits.scratch;
   if (k & SBX_PK_AUDIT_PATH) {
     free(r->audit_path);
     r->audit_path = d->audit_path ? strdup(d->audit_path) : NULL;
@@ -300,10 +304,12 @@ static int resolve_loaded(struct chain *ch, struct loaded *l, struct sbx_policy 
       sbx_wrap(err, "%s: extends `%s`", l->origin, parent);
       return -1;
     }
-    /* {"extends": "none"} alone (a name and annotations aside) is how a
-     * file selects the preset none; anything more would be meaningless. */
+    /* {"extends": "none"} alone (a name, annotations and selectable aside:
+     * under none every policy is at least as strict) is how a file selects
+     * the preset none; anything more would be meaningless. */
     if (r->passthrough &&
-        (doc->present & ~(unsigned)(SBX_PK_NAME | SBX_PK_EXTENDS | SBX_PK_ANNOTATIONS)) == 0) {
+        (doc->present & ~(unsigned)(SBX_PK_NAME | SBX_PK_EXTENDS | SBX_PK_ANNOTATIONS |
+                                    SBX_PK_SELECTABLE)) == 0) {
       r->annotations = (doc->present & SBX_PK_ANNOTATIONS) ? doc->annotations : r->annotations;
     } else if (r->passthrough) {
       sbx_policy_free(r);
@@ -384,7 +390,10 @@ static void tfail(struct tctx *t, const char *fmt, ...)
     msg = NULL;
   va_end(ap);
   t->count++;
-  sbx_diags_push(t->errs, sbx_strdup_printf("%s: %s", t->origin, msg ? msg : "out of memory"));
+  if (t->origin)
+    sbx_diags_push(t->errs, sbx_strdup_printf("%s: %s", t->origin, msg ? msg : "out of memory"));
+  else
+    sbx_diags_push(t->errs, strdup(msg ? msg : "out of memory"));
   free(msg);
 }
 
@@ -512,25 +521,76 @@ static void check_fs_rule(struct tctx *t, const struct sbx_policy *base,
   }
 }
 
-static bool apply_tighten(struct tctx *t, const struct sbx_policy *base,
-                          const struct sbx_policy *d, struct sbx_policy *r)
+static bool same_rule(const struct sbx_policy_rule *a, const struct sbx_policy_rule *b)
 {
-  unsigned k = d->present;
-  char a[64], b[64];
+  return a->permission == b->permission && a->priority == b->priority &&
+         strcmp(a->pattern, b->pattern) == 0;
+}
 
-  if (k & SBX_PK_EXTENDS)
-    tfail(t, "extends: not allowed in a tighten document");
-  if (k & SBX_PK_NAME)
-    tfail(t, "name: not allowed in a tighten document");
-  if (k & SBX_PK_ANNOTATIONS)
-    tfail(t, "annotations: not allowed in a tighten document");
+static bool has_rule(const struct sbx_policy *p, const struct sbx_policy_rule *r)
+{
+  for (size_t i = 0; i < p->rules_len; i++)
+    if (same_rule(&p->rules[i], r))
+      return true;
+  return false;
+}
+
+/* A policy d in place of base gives no path more than base does when it
+ * keeps every base rule below write (a write rule dropped can only lower
+ * what it decided), and each rule of its own passes the tighten rule check
+ * against base; filesystem.default is checked with the other keys.  (The
+ * argument of check_fs_rule holds: where such a rule decides a path, base's
+ * best candidate there was a rule d dropped, so write, or one it beat.) */
+static void check_fs_replacement(struct tctx *t, const struct sbx_policy *base,
+                                 const struct sbx_policy *d)
+{
+  for (size_t i = 0; i < base->rules_len; i++) {
+    const struct sbx_policy_rule *br = &base->rules[i];
+    if (br->permission < SBX_PERM_WRITE && !has_rule(d, br))
+      tfail(t, "filesystem.rules: `%s` (%s, priority %d) of %s is missing", br->pattern,
+            sbx_perm_name(br->permission), br->priority, br->origin ? br->origin : "the base policy");
+  }
+  for (size_t i = 0; i < d->rules_len; i++)
+    if (!has_rule(base, &d->rules[i]))
+      check_fs_rule(t, base, &d->rules[i], d->rules[i].origin_index);
+}
+
+/* The environment of d in place of base: base's deny globs kept (names
+ * match case-insensitively, so do the globs), and each name base sets still
+ * set or denied (else config's value of it would come back). */
+static void check_env_replacement(struct tctx *t, const struct sbx_policy *base,
+                                  const struct sbx_policy *d)
+{
+  for (size_t i = 0; i < base->env.deny_len; i++) {
+    bool kept = false;
+    for (size_t j = 0; j < d->env.deny_len && !kept; j++)
+      kept = strcasecmp(base->env.deny[i], d->env.deny[j]) == 0;
+    if (!kept)
+      tfail(t, "env.deny: %s of the base policy is missing", base->env.deny[i]);
+  }
+  for (size_t i = 0; i < base->env.set_len; i++)
+    if (!in_list(d->env.set_names, d->env.set_len, base->env.set_names[i]) &&
+        !sbx_policy_env_denied(d, base->env.set_names[i]))
+      tfail(t, "env.set.%s: set by the base policy, neither set nor denied", base->env.set_names[i]);
+}
+
+/* Every key of d in k must be at least as strict as base's.  A tighten
+ * document (replaces false) is laid over base: its rules and deny globs are
+ * added to base's.  A policy the annotation chose (replaces true) takes
+ * base's place: what it leaves out of base's is checked too. */
+static void check_not_looser(struct tctx *t, const struct sbx_policy *base,
+                             const struct sbx_policy *d, unsigned k, bool replaces)
+{
+  char a[64], b[64];
 
   if ((k & SBX_PK_FS_DEFAULT) && d->fs_default > base->fs_default)
     tfail(t, "filesystem.default: %s is above the base policy's %s", sbx_perm_name(d->fs_default),
           sbx_perm_name(base->fs_default));
   if ((k & SBX_PK_FS_ENFORCEMENT) && d->fs_best_effort && !base->fs_best_effort)
     tfail(t, "filesystem.enforcement: best-effort is looser than the base policy's strict");
-  if (k & SBX_PK_FS_RULES)
+  if ((k & SBX_PK_FS_RULES) && replaces)
+    check_fs_replacement(t, base, d);
+  else if (k & SBX_PK_FS_RULES)
     for (size_t i = 0; i < d->rules_len; i++)
       check_fs_rule(t, base, &d->rules[i], d->rules[i].origin_index);
 
@@ -577,6 +637,8 @@ static bool apply_tighten(struct tctx *t, const struct sbx_policy *base,
       if (sbx_policy_env_denied(base, d->env.set_names[i]))
         tfail(t, "env.set.%s: the base policy denies %s", d->env.set_names[i],
               d->env.set_names[i]);
+  if (replaces)
+    check_env_replacement(t, base, d);
 
 #define LIMIT(bit, key, field, fmt)                                                       \
   if ((k & (bit)) && base->limits.field >= 0 &&                                           \
@@ -591,6 +653,7 @@ static bool apply_tighten(struct tctx *t, const struct sbx_policy *base,
   LIMIT(SBX_PK_LIM_FILE_SIZE, "fileSize", file_size, fmt_size)
   LIMIT(SBX_PK_LIM_TIMEOUT, "timeout", timeout, fmt_duration)
   LIMIT(SBX_PK_LIM_LIFETIME, "lifetime", lifetime, fmt_duration)
+  LIMIT(SBX_PK_LIM_SCRATCH, "scratch", scratch, fmt_size)
 #undef LIMIT
   if ((k & SBX_PK_LIM_CPUS) && base->limits.cpus >= 0 &&
       (d->limits.cpus < 0 || d->limits.cpus > base->limits.cpus)) {
@@ -604,14 +667,30 @@ static bool apply_tighten(struct tctx *t, const struct sbx_policy *base,
   if ((k & SBX_PK_AUDIT_PATH) &&
       !(d->audit_path && base->audit_path && strcmp(d->audit_path, base->audit_path) == 0) &&
       !(d->audit_path == NULL && base->audit_path == NULL))
-    tfail(t, "audit.path: cannot be changed by a tighten document");
+    tfail(t, "audit.path: %s", replaces ? "differs from the base policy's"
+                                        : "cannot be changed by a tighten document");
+}
 
+static bool apply_tighten(struct tctx *t, const struct sbx_policy *base,
+                          const struct sbx_policy *d, struct sbx_policy *r)
+{
+  unsigned k = d->present;
+
+  if (k & SBX_PK_EXTENDS)
+    tfail(t, "extends: not allowed in a tighten document");
+  if (k & SBX_PK_NAME)
+    tfail(t, "name: not allowed in a tighten document");
+  if (k & SBX_PK_ANNOTATIONS)
+    tfail(t, "annotations: not allowed in a tighten document");
+  if (k & SBX_PK_SELECTABLE)
+    tfail(t, "selectable: not allowed in a tighten document");
+  check_not_looser(t, base, d, k, false);
   if (t->count)
     return true;
   /* Everything checked: the result is base with d laid over it, except
    * that env.allow only applies where it is kept and NNP only goes up. */
   struct sbx_policy copy = *d;
-  copy.present &= ~(unsigned)(SBX_PK_NAME | SBX_PK_ANNOTATIONS | SBX_PK_EXTENDS);
+  copy.present &= ~(unsigned)(SBX_PK_NAME | SBX_PK_ANNOTATIONS | SBX_PK_EXTENDS | SBX_PK_SELECTABLE);
   if (!overlay(r, &copy))
     return false;
   r->no_new_privileges = base->no_new_privileges || d->no_new_privileges;
@@ -690,6 +769,41 @@ static int refuse_unsupported(const struct sbx_policy *p, struct sbx_error *err)
   return 0;
 }
 
+/* The annotation may replace the policy that holds without it (dflt) only
+ * by one at least as strict (the tighten checks, on the whole policy), or
+ * by a name dflt lists in "selectable".  Fail closed: a refusal is an error
+ * naming both policies and the first rule that is looser. */
+static int check_selectable(const struct sbx_policy *dflt, const struct sbx_policy *chosen,
+                            const char *name, const char *system_path, struct sbx_error *err)
+{
+  const unsigned keys = ~(unsigned)(SBX_PK_NAME | SBX_PK_ANNOTATIONS | SBX_PK_EXTENDS |
+                                    SBX_PK_SELECTABLE);
+  struct sbx_diags errs = { 0 };
+  struct tctx t = { .errs = &errs };
+  char more[64] = "";
+
+  if (dflt->passthrough || in_list(dflt->selectable, dflt->selectable_len, name))
+    return 0;
+  if (chosen->passthrough)
+    tfail(&t, "applies no overlay at all");
+  else
+    check_not_looser(&t, dflt, chosen, keys, true);
+  if (t.count == 0) {
+    sbx_diags_free(&errs);
+    return 0;
+  }
+  if (t.count > 1)
+    snprintf(more, sizeof more, " (and %zu more error%s)", t.count - 1, t.count > 2 ? "s" : "");
+  sbx_invalid(err,
+              "annotation %s=%s refused: policy `%s` is looser than policy `%s`, which holds "
+              "without the annotation: %s%s; an annotation may only choose a policy at least as "
+              "strict, or one listed in \"selectable\" of %s",
+              SBX_POLICY_ANNOTATION, name, chosen->name, dflt->name,
+              errs.len ? errs.items[0] : "out of memory", more, system_path);
+  sbx_diags_free(&errs);
+  return -1;
+}
+
 int sbx_policy_resolve(const struct sbx_policy_request *req, struct sbx_policy **out,
                        struct sbx_diags *warnings, struct sbx_error *err)
 {
@@ -708,26 +822,30 @@ int sbx_policy_resolve(const struct sbx_policy_request *req, struct sbx_policy *
       return sbx_wrap(err, "--policy %s", req->flag);
     source = SBX_POLICY_FROM_FLAG;
   } else {
-    bool has_system = stat(system_path, &st) == 0;
-    if (has_system) {
+    if (stat(system_path, &st) == 0) {
       if (sbx_policy_load(dir, system_path, &base, err) < 0)
         return -1;
       source = SBX_POLICY_FROM_SYSTEM;
-    }
-    if (ann_policy && (base == NULL || base->annotations)) {
-      sbx_policy_free(base);
-      base = NULL;
-      if (!sbx_policy_valid_name(ann_policy))
-        return sbx_invalid(err, "annotation %s: `%s` is not a policy name", SBX_POLICY_ANNOTATION,
-                           ann_policy);
-      if (sbx_policy_load(dir, ann_policy, &base, err) < 0)
-        return sbx_wrap(err, "annotation %s", SBX_POLICY_ANNOTATION);
-      source = SBX_POLICY_FROM_ANNOTATION;
-      ann_policy = NULL;
-    } else if (base == NULL) {
+    } else {
       if (sbx_policy_load(dir, SBX_POLICY_DEFAULT, &base, err) < 0)
         return -1;
       source = SBX_POLICY_FROM_DEFAULT;
+    }
+    if (ann_policy && base->annotations) {
+      struct sbx_policy *chosen = NULL;
+      if (!sbx_policy_valid_name(ann_policy))
+        return sbx_invalid(err, "annotation %s: `%s` is not a policy name", SBX_POLICY_ANNOTATION,
+                           ann_policy);
+      if (sbx_policy_load(dir, ann_policy, &chosen, err) < 0)
+        return sbx_wrap(err, "annotation %s", SBX_POLICY_ANNOTATION);
+      if (check_selectable(base, chosen, ann_policy, system_path, err) < 0) {
+        sbx_policy_free(chosen);
+        return -1;
+      }
+      sbx_policy_free(base);
+      base = chosen;
+      source = SBX_POLICY_FROM_ANNOTATION;
+      ann_policy = NULL;
     }
   }
   if (!base->annotations) {

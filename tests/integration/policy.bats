@@ -97,6 +97,8 @@ nofile() { awk '/Max open files/ {print $5}' "/proc/$(container_pid "$CID")/limi
 
 @test "precedence: --policy over the annotation over policy.json over the default" {
 	grant_all_caps
+	# the admin lets annotations pick development (looser than agent-safe)
+	echo '{"extends": "agent-safe", "selectable": ["development"]}' >"$AGENTSBX_CONFIG_DIR/policy.json"
 	cfg '.annotations["agentsbx.policy"] = "development"'
 	set_cmd 'grep CapEff /proc/self/status'
 	# the annotation picks development: capabilities as configured
@@ -115,11 +117,69 @@ nofile() { awk '/Max open files/ {print $5}' "/proc/$(container_pid "$CID")/limi
 @test "the annotation names a policy file in policies/" {
 	grant_all_caps
 	policy_file mine '{"extends": "agent-safe", "capabilities": {"allow": ["CAP_CHOWN"]}}'
+	echo '{"extends": "agent-safe", "selectable": ["mine"]}' >"$AGENTSBX_CONFIG_DIR/policy.json"
 	cfg '.annotations["agentsbx.policy"] = "mine"'
 	set_cmd 'grep CapEff /proc/self/status'
 	run sbx run "$CID"
 	[ "$status" -eq 0 ]
 	[ "$(caps_of CapEff)" = 0000000000000001 ]
+}
+
+@test "issue 10: a hostile annotation cannot switch the sandbox off (no --policy, no policy.json)" {
+	grant_all_caps
+	set_args true
+	[ ! -e "$AGENTSBX_CONFIG_DIR/policy.json" ]
+	for p in none full-access development; do
+		cfg ".annotations[\"agentsbx.policy\"] = \"$p\""
+		run_bg sbx create -b "$BUNDLE" "$CID"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"annotation agentsbx.policy=$p refused: policy \`$p\` is looser than policy \`agent-safe\`"* ]]
+		[[ "$output" == *"selectable"* ]]
+		no_state "$CID"
+	done
+	# the rule that is looser is named
+	cfg '.annotations["agentsbx.policy"] = "none"'
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[[ "$output" == *"applies no overlay at all"* ]]
+	cfg '.annotations["agentsbx.policy"] = "full-access"'
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[[ "$output" == *"filesystem.default: write is above the base policy's read"* ]]
+	# a policy file that grants one capability more is refused the same way
+	policy_file mine '{"extends": "agent-safe", "capabilities": {"allow": ["CAP_CHOWN"]}}'
+	cfg '.annotations["agentsbx.policy"] = "mine"'
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"capabilities.allow: CAP_CHOWN is not allowed by the base policy"* ]]
+	no_state "$CID"
+}
+
+@test "issue 10: an annotation may choose a stricter policy without any admin list" {
+	cfg '.annotations["agentsbx.policy"] = "strict"'
+	run_policy
+	[ "$(pids_max)" = 128 ]
+	[ "$(memory_max)" = 536870912 ]
+}
+
+@test "issue 10: the admin's selectable list lets the annotation choose none; policy.json is the bar" {
+	grant_all_caps
+	set_cmd 'grep CapEff /proc/self/status'
+	echo '{"extends": "agent-safe", "selectable": ["none"]}' >"$AGENTSBX_CONFIG_DIR/policy.json"
+	cfg '.annotations["agentsbx.policy"] = "none"'
+	run sbx run "$CID"
+	[ "$status" -eq 0 ]
+	[ "$(caps_of CapEff)" != 0000000000000000 ]
+	# not listed: still refused
+	cfg '.annotations["agentsbx.policy"] = "full-access"'
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	no_state "$CID"
+	# a site policy stricter than agent-safe: agent-safe itself is looser
+	echo '{"name": "site", "extends": "agent-safe", "limits": {"pids": 100}}' >"$AGENTSBX_CONFIG_DIR/policy.json"
+	cfg '.annotations["agentsbx.policy"] = "agent-safe"'
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"policy \`agent-safe\` is looser than policy \`site\`"*"limits.pids: 256 is above the base policy's 100"* ]]
+	no_state "$CID"
 }
 
 @test "agentsbx.policy.tighten narrows the policy; loosening is refused and leaves nothing" {

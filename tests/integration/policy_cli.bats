@@ -107,7 +107,7 @@ bundle_with() {
 	jq -e '.filesystem.default == "read" and .filesystem.enforcement == "strict" and (.filesystem.rules | length) == 29' <<<"$output"
 	jq -e '.filesystem | keys_unsorted == ["default", "enforcement", "rules"]' <<<"$output"
 	jq -e '.network.mode == "none" and .capabilities.allow == [] and .noNewPrivileges and .seccomp == "default"' <<<"$output"
-	jq -e '.limits == {memory: "1G", cpus: null, pids: 256, openFiles: 1024, fileSize: null, timeout: null, lifetime: null}' <<<"$output"
+	jq -e '.limits == {memory: "1G", cpus: null, pids: 256, openFiles: 1024, fileSize: null, timeout: null, lifetime: null, scratch: "1G"}' <<<"$output"
 	jq -e '.exec.allow == null and .audit.path == null and .env.inherit == "all"' <<<"$output"
 }
 
@@ -147,6 +147,7 @@ bundle_with() {
 }
 
 @test "policy show --bundle: the annotation picks a preset and tightens it" {
+	echo '{"extends": "agent-safe", "selectable": ["development"]}' >"$CONF/policy.json"
 	bundle_with '{"agentsbx.policy": "development", "agentsbx.policy.tighten": "{\"network\": {\"mode\": \"none\"}, \"limits\": {\"memory\": \"256M\"}, \"filesystem\": {\"rules\": [{\"pattern\": \"/etc\", \"permission\": \"read\"}]}}"}'
 	run "$AGENTSBX" policy show --bundle "$PB"
 	[ "$status" -eq 0 ]
@@ -177,8 +178,37 @@ bundle_with() {
 	[[ "$output" == *"is not a policy name"* ]]
 }
 
+@test "policy show --bundle: the annotation may not choose a looser policy unless selectable" {
+	bundle_with '{"agentsbx.policy": "none"}'
+	run "$AGENTSBX" policy show --bundle "$PB"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"annotation agentsbx.policy=none refused: policy \`none\` is looser than policy \`agent-safe\`, which holds without the annotation: applies no overlay at all; an annotation may only choose a policy at least as strict, or one listed in \"selectable\" of $CONF/policy.json"* ]]
+	bundle_with '{"agentsbx.policy": "development"}'
+	run "$AGENTSBX" policy show --bundle "$PB"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"filesystem.default: write is above the base policy's read (and 6 more errors)"* ]]
+	bundle_with '{"agentsbx.policy": "view-only"}'
+	run "$AGENTSBX" policy show --bundle "$PB"
+	[ "$status" -eq 0 ]
+	jq -e '.name == "view-only"' <<<"$output"
+	echo '{"extends": "agent-safe", "selectable": ["development"]}' >"$CONF/policy.json"
+	bundle_with '{"agentsbx.policy": "development"}'
+	run "$AGENTSBX" policy show --bundle "$PB"
+	[ "$status" -eq 0 ]
+	jq -e '.name == "development"' <<<"$output"
+	run "$AGENTSBX" policy show --policy "$CONF/policy.json"
+	jq -e '.selectable == ["development"]' <<<"$output"
+	run "$AGENTSBX" policy check "$CONF/policy.json"
+	[ "$status" -eq 0 ]
+	echo '{"extends": "agent-safe", "selectable": ["../x"]}' >"$CONF/bad.json"
+	run "$AGENTSBX" policy check "$CONF/bad.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"selectable[0]: \`../x\` is not a policy name"* ]]
+}
+
 @test "precedence: --policy > annotation > CONFIG_DIR/policy.json > agent-safe" {
-	echo '{"name": "site", "extends": "read-only", "limits": {"pids": 99}}' >"$CONF/policy.json"
+	# team writes /tmp, which site does not: the annotation needs the list
+	echo '{"name": "site", "extends": "read-only", "limits": {"pids": 99}, "selectable": ["team"]}' >"$CONF/policy.json"
 	echo '{"name": "team-x", "extends": "agent-safe", "limits": {"pids": 42}}' >"$CONF/policies/team.json"
 	bundle_with '{}'
 	run "$AGENTSBX" policy show --bundle "$PB"

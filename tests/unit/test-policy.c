@@ -478,7 +478,10 @@ static void test_precedence(void)
   CHECK(p && strcmp(p->name, "agent-safe") == 0 && p->source == SBX_POLICY_FROM_DEFAULT);
   sbx_policy_free(p);
 
-  write_text("policy.json", JSON({"name": "site", "extends": "read-only"}));
+  /* the annotation may choose what site lists in selectable (both are
+   * looser than site: they write /tmp) */
+  write_text("policy.json", JSON({"name": "site", "extends": "read-only",
+                                  "selectable": ["team", "strict"]}));
   p = resolve(NULL, NULL, NULL, NULL, &err);
   CHECK(p && strcmp(p->name, "site") == 0 && p->source == SBX_POLICY_FROM_SYSTEM);
   sbx_policy_free(p);
@@ -542,8 +545,10 @@ static void test_precedence(void)
   p = resolve("none", NULL, NULL, NULL, &err);
   CHECK(p && p->passthrough);
   sbx_policy_free(p);
+  write_text("policy.json", JSON({"extends": "agent-safe", "selectable": ["none"]}));
   CHECK(resolve(NULL, "none", JSON({"seccomp": "strict"}), NULL, &err) == NULL);
   CHECK_STR(err.msg, "agentsbx.policy.tighten: the policy `none` applies no overlay and cannot be tightened");
+  remove_text("policy.json");
   sbx_error_clear(&err);
 }
 
@@ -747,6 +752,185 @@ static void test_tighten(void)
   /* bad JSON in the tighten document is a parse error naming the annotation */
   REFUSED("agent-safe", JSON({"limits": {"memory": "lots"}}),
           "agentsbx.policy.tighten: limits.memory: bad size `lots` (a number with an optional K, M or G suffix)");
+}
+
+/* ---- what the agentsbx.policy annotation may choose ---- */
+
+/* The annotation ann is refused; err.msg holds want (between the fixed
+ * head and tail of the message). */
+static void choice_refused(const char *ann, const char *dflt, const char *want)
+{
+  struct sbx_error err = { 0 };
+  struct sbx_policy *p = resolve(NULL, ann, NULL, NULL, &err);
+  cleanup_free char *file = sbx_strdup_printf("%s/policy.json", tmpdir);
+  cleanup_free char *msg = sbx_strdup_printf(
+    "annotation agentsbx.policy=%s refused: policy `%s` is looser than policy `%s`, which holds "
+    "without the annotation: %s; an annotation may only choose a policy at least as strict, or "
+    "one listed in \"selectable\" of %s", ann, ann,
+    strcmp(dflt, "policy.json") == 0 ? file : dflt, want, file);
+
+  if (!CHECK(p == NULL))
+    sbx_policy_free(p);
+  CHECK_STR(err.msg, msg);
+  sbx_error_clear(&err);
+}
+
+static void choice_ok(const char *ann, const char *want_name)
+{
+  struct sbx_error err = { 0 };
+  struct sbx_policy *p = resolve(NULL, ann, NULL, NULL, &err);
+
+  if (!CHECK(p && strcmp(p->name, want_name) == 0 && p->source == SBX_POLICY_FROM_ANNOTATION))
+    fprintf(stderr, "  %s: %s\n", ann, err.msg ? err.msg : p ? p->name : "?");
+  sbx_policy_free(p);
+  sbx_error_clear(&err);
+}
+
+static void test_annotation_choice(void)
+{
+  remove_text("policy.json");
+  /* no policy.json: agent-safe holds, and nothing looser may replace it */
+  choice_refused("none", "agent-safe", "applies no overlay at all");
+  choice_refused("full-access", "agent-safe",
+                 "filesystem.default: write is above the base policy's read (and 38 more errors)");
+  choice_refused("development", "agent-safe",
+                 "filesystem.default: write is above the base policy's read (and 6 more errors)");
+  /* at least as strict: the presets that are, agent-safe itself */
+  choice_ok("strict", "strict");
+  choice_ok("read-only", "read-only");
+  choice_ok("view-only", "view-only");
+  choice_ok("agent-safe", "agent-safe");
+  write_text("policies/tighter.json", JSON({"extends": "agent-safe", "limits": {"scratch": "64M"},
+    "filesystem": {"rules": [{"pattern": "/workspace/output", "permission": "read"}]},
+    "env": {"deny": ["GIT_*"], "inherit": "none", "allow": ["PATH"]}}));
+  choice_ok("tighter", "tighter");
+  /* each key a file policy may loosen, named by its JSON path */
+  write_text("policies/caps.json", JSON({"extends": "agent-safe", "capabilities": {"allow": ["CAP_CHOWN"]}}));
+  choice_refused("caps", "agent-safe", "capabilities.allow: CAP_CHOWN is not allowed by the base policy");
+  write_text("policies/mem.json", JSON({"extends": "agent-safe", "limits": {"memory": "2G"}}));
+  choice_refused("mem", "agent-safe", "limits.memory: 2G is above the base policy's 1G");
+  write_text("policies/scr.json", JSON({"extends": "agent-safe", "limits": {"scratch": null}}));
+  choice_refused("scr", "agent-safe", "limits.scratch: unlimited is above the base policy's 1G");
+  write_text("policies/home.json", JSON({"extends": "agent-safe",
+    "filesystem": {"rules": [{"pattern": "/home", "permission": "write"}]}}));
+  choice_refused("home", "agent-safe",
+                 "filesystem.rules[0]: `/home` (write) is above the base policy's filesystem.default (read)");
+  /* a policy that leaves out a secret rule (a rule of its own, not a
+   * tighten on top): the missing rule is named */
+  write_text("policies/nosecrets.json", JSON({"filesystem": {"default": "read", "rules": [
+    {"pattern": "/tmp", "permission": "write"}]}, "network": {"mode": "none"},
+    "noNewPrivileges": true, "seccomp": "default", "limits": {"memory": "1G", "pids": 256,
+    "openFiles": 1024, "scratch": "1G"}, "env": {"deny": ["AWS_*", "*_KEY", "*_SECRET", "*_TOKEN",
+    "*PASSWORD*", "*_CREDENTIALS"]}}));
+  choice_refused("nosecrets", "agent-safe",
+                 "filesystem.rules: `**/.env*` (none, priority 100) of preset agent-safe is missing (and 23 more errors)");
+  write_text("policies/noenv.json", JSON({"extends": "agent-safe", "env": {"deny": []}}));
+  /* (extends concatenates env.deny: a child cannot drop it; a document of
+   * its own can) */
+  choice_ok("noenv", "noenv");
+  /* env of a document of its own: base's deny globs (in any case) and set
+   * names must stay */
+  write_text("policy.json", JSON({"name": "site", "filesystem": {"default": "read"},
+    "network": {"mode": "none"}, "env": {"deny": ["AWS_*", "*_TOKEN"], "set": {"HOME": "/tmp"}}}));
+  write_text("policies/noenv2.json", JSON({"filesystem": {"default": "read"}, "network": {"mode": "none"},
+    "env": {"deny": ["aws_*"]}}));
+  choice_refused("noenv2", "site", "env.deny: *_TOKEN of the base policy is missing (and 1 more error)");
+  write_text("policies/noenv3.json", JSON({"filesystem": {"default": "read"}, "network": {"mode": "none"},
+    "env": {"deny": ["aws_*", "*_token", "HOME"]}}));
+  choice_ok("noenv3", "noenv3");
+  remove_text("policy.json");
+  write_text("policies/besteffort.json", JSON({"extends": "agent-safe", "filesystem": {"enforcement": "best-effort"}}));
+  choice_refused("besteffort", "agent-safe",
+                 "filesystem.enforcement: best-effort is looser than the base policy's strict");
+
+  /* the admin's list: looser names become selectable, others stay refused */
+  write_text("policy.json", JSON({"extends": "agent-safe", "selectable": ["development", "none", "caps"]}));
+  choice_ok("development", "development");
+  choice_ok("caps", "caps");
+  {
+    struct sbx_error err = { 0 };
+    struct sbx_policy *p = resolve(NULL, "none", NULL, NULL, &err);
+    CHECK(p && p->passthrough && p->source == SBX_POLICY_FROM_ANNOTATION);
+    sbx_policy_free(p);
+  }
+  choice_refused("full-access", "policy.json",
+                 "filesystem.default: write is above the base policy's read (and 38 more errors)");
+  /* the comparison is with policy.json: a site tighter than agent-safe */
+  write_text("policy.json", JSON({"name": "site", "extends": "agent-safe", "limits": {"pids": 100}}));
+  choice_refused("agent-safe", "site", "limits.pids: 256 is above the base policy's 100");
+  /* a site of none: every policy is at least as strict */
+  write_text("policy.json", JSON({"extends": "none", "selectable": ["x"]}));
+  choice_ok("full-access", "full-access");
+  choice_ok("development", "development");
+  /* annotations false: the annotation is ignored, looser or not */
+  write_text("policy.json", JSON({"extends": "agent-safe", "annotations": false, "selectable": ["none"]}));
+  {
+    struct sbx_error err = { 0 };
+    struct sbx_policy *p = resolve(NULL, "none", NULL, NULL, &err);
+    CHECK(p && !p->passthrough && p->source == SBX_POLICY_FROM_SYSTEM);
+    sbx_policy_free(p);
+  }
+  remove_text("policy.json");
+}
+
+/* the new keys: selectable (names), limits.scratch (a size) */
+static void test_selectable_scratch_keys(void)
+{
+  ERRS(JSON({"selectable": "none"}), "f.json: selectable: expected an array of strings, got a string");
+  ERRS(JSON({"selectable": ["ok", "../etc/x", 3]}),
+       "f.json: selectable[1]: `../etc/x` is not a policy name (letters, digits, '.', '-', '_')",
+       "f.json: selectable[2]: expected a string, got a number");
+  ERRS(JSON({"limits": {"scratch": "lots"}}),
+       "f.json: limits.scratch: bad size `lots` (a number with an optional K, M or G suffix)");
+  ERRS(JSON({"limits": {"scratch": 0}}), "f.json: limits.scratch: must be greater than zero");
+  ERRS(JSON({"limits": {"scratch": true}}),
+       "f.json: limits.scratch: expected a size (\"512M\", bytes) or null, got a boolean");
+
+  cleanup_policy struct sbx_policy *a = load_ok("agent-safe");
+  if (a) {
+    CHECK_INT(a->limits.scratch, 1LL << 30);
+    CHECK_INT(a->selectable_len, 0);
+  }
+  cleanup_policy struct sbx_policy *dev = load_ok("development");
+  if (dev)
+    CHECK_INT(dev->limits.scratch, -1);
+  /* extends: per key; selectable replaced */
+  write_text("policies/sel-parent.json", JSON({"extends": "agent-safe", "selectable": ["a", "b"]}));
+  cleanup_policy struct sbx_policy *c1 = doc_ok(JSON({"extends": "sel-parent", "limits": {"scratch": "64M"}}));
+  if (c1) {
+    CHECK_INT(c1->limits.scratch, 64LL << 20);
+    CHECK_INT(c1->limits.memory, 1LL << 30);
+    CHECK(c1->selectable_len == 2 && strcmp(c1->selectable[1], "b") == 0);
+  }
+  cleanup_policy struct sbx_policy *c2 = doc_ok(JSON({"extends": "sel-parent", "selectable": ["c"],
+                                                      "limits": {"scratch": null}}));
+  if (c2) {
+    CHECK(c2->selectable_len == 1 && strcmp(c2->selectable[0], "c") == 0);
+    CHECK_INT(c2->limits.scratch, -1);
+  }
+  /* canonical JSON carries both */
+  if (c1) {
+    struct sbx_error err = { 0 };
+    cleanup_free char *j = sbx_policy_to_json(c1, false, &err);
+    CHECK(j && strstr(j, "\"selectable\":[\"a\",\"b\"]") && strstr(j, "\"scratch\":\"64M\""));
+  }
+  /* {"extends": "none"} may carry selectable (meaningless there) but no more */
+  cleanup_policy struct sbx_policy *n = doc_ok(JSON({"extends": "none", "selectable": ["x"]}));
+  CHECK(n && n->passthrough);
+
+  /* tighten: scratch only smaller, selectable not at all */
+  struct sbx_policy *t = tighten_ok("agent-safe", JSON({"limits": {"scratch": "16M"}}));
+  if (t)
+    CHECK_INT(t->limits.scratch, 16LL << 20);
+  sbx_policy_free(t);
+  t = tighten_ok("development", JSON({"limits": {"scratch": "2G"}}));  /* unbounded base */
+  sbx_policy_free(t);
+  REFUSED("agent-safe", JSON({"limits": {"scratch": "2G"}}),
+          "agentsbx.policy.tighten: limits.scratch: 2G is above the base policy's 1G");
+  REFUSED("agent-safe", JSON({"limits": {"scratch": null}}),
+          "agentsbx.policy.tighten: limits.scratch: unlimited is above the base policy's 1G");
+  REFUSED("agent-safe", JSON({"selectable": ["none"]}),
+          "agentsbx.policy.tighten: selectable: not allowed in a tighten document");
 }
 
 /* ---- globs ---- */
@@ -1522,7 +1706,8 @@ static void test_canonical_digest(void)
   if (e) {
     cleanup_free char *j = sbx_policy_to_json(e, false, &err);
     CHECK(j && strstr(j, "\"limits\":{\"memory\":\"1500000K\",\"cpus\":0.1,\"pids\":null,"
-                         "\"openFiles\":null,\"fileSize\":\"1536K\",\"timeout\":\"90s\",\"lifetime\":\"2h\"}"));
+                         "\"openFiles\":null,\"fileSize\":\"1536K\",\"timeout\":\"90s\",\"lifetime\":\"2h\","
+                         "\"scratch\":null}"));
     if (j && !strstr(j, "\"cpus\":0.1"))
       fprintf(stderr, "  %s\n", j);
   }
@@ -1530,13 +1715,14 @@ static void test_canonical_digest(void)
   cleanup_policy struct sbx_policy *m = parse_ok("{}");
   if (m) {
     cleanup_free char *j = sbx_policy_to_json(m, false, &err);
-    CHECK_STR(j, "{\"version\":1,\"name\":null,\"annotations\":true,"
+    CHECK_STR(j, "{\"version\":1,\"name\":null,\"annotations\":true,\"selectable\":[],"
                  "\"filesystem\":{\"default\":\"write\",\"enforcement\":\"strict\",\"rules\":[]},"
                  "\"exec\":{\"allow\":null},\"network\":{\"mode\":\"unrestricted\",\"allow\":[]},"
                  "\"capabilities\":{\"allow\":[]},\"noNewPrivileges\":false,\"seccomp\":\"config\","
                  "\"env\":{\"inherit\":\"all\",\"allow\":[],\"deny\":[],\"set\":{}},"
                  "\"limits\":{\"memory\":null,\"cpus\":null,\"pids\":null,\"openFiles\":null,"
-                 "\"fileSize\":null,\"timeout\":null,\"lifetime\":null},\"audit\":{\"path\":null}}");
+                 "\"fileSize\":null,\"timeout\":null,\"lifetime\":null,\"scratch\":null},"
+                 "\"audit\":{\"path\":null}}");
   }
   sbx_error_clear(&err);
 }
@@ -1707,6 +1893,8 @@ int main(void)
   RUN(test_extends);
   RUN(test_precedence);
   RUN(test_tighten);
+  RUN(test_annotation_choice);
+  RUN(test_selectable_scratch_keys);
   RUN(test_glob_matrix);
   RUN(test_resolution_ties);
   RUN(test_none_hides_subtree);
