@@ -4,7 +4,8 @@
  * changes: capabilities intersected with the allowed ones, no_new_privs,
  * the environment scrubbed, limits as cgroup limits and rlimits (the
  * tighter of config and policy), a network namespace of its own for
- * network "none".  The rest of the policy (its seccomp layer, network
+ * network "none", size-limited tmpfs mounts on the writable scratch
+ * directories (limits.scratch).  The rest of the policy (its seccomp layer, network
  * isolation inside an engine's namespace, time limits, audit) is carried
  * in sbx_policy_effects for create, init and the watcher to enforce. */
 #ifndef SBX_POLICY_APPLY_H

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The agent sandbox policy enforced on real containers: sources and
-# precedence, capabilities, no_new_privs, seccomp layers, environment,
-# limits, time limits, network none, audit.
+# precedence (and what an annotation may choose), capabilities,
+# no_new_privs, seccomp layers, environment, limits, scratch tmpfs, time
+# limits, network none, audit.
 
 load helpers
 
@@ -290,6 +291,118 @@ nofile() { awk '/Max open files/ {print $5}' "/proc/$(container_pid "$CID")/limi
 	environ="$(tr '\0' '\n' <"/proc/$(container_pid "$CID")/environ")"
 	[ "$(grep -ci 'aws_secret\|leak' <<<"$environ")" = 0 ]
 	grep -q '^lang_ok=1$' <<<"$environ"
+}
+
+# ---- limits.scratch: the scratch directories on size-limited tmpfs ----
+
+# the /proc/mounts line of a scratch directory in $output
+mount_line() { awk -v d="$1" '$2 == d' <<<"$output"; }
+
+@test "issue 10: limits.scratch puts /tmp, /var/tmp, /run and /dev/shm on tmpfs of that size; writing past it fails with ENOSPC" {
+	echo '{"extends": "agent-safe", "limits": {"scratch": "8M"}}' >"$BATS_TEST_TMPDIR/p.json"
+	set_cmd 'cat /proc/mounts; stat -c "mode %a %n" /tmp /var/tmp /run /dev/shm
+		for d in /tmp /var/tmp /run /dev/shm; do
+			dd if=/dev/zero of=$d/fill bs=1M count=20 2>&1 | grep -o "No space left on device" | head -n1
+			echo "$d: $(($(wc -c <$d/fill) / 1048576))M"
+		done'
+	run sbx --policy "$BATS_TEST_TMPDIR/p.json" run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	for d in /tmp /var/tmp /run /dev/shm; do
+		mount_line "$d" | grep -E "^[^ ]+ $d tmpfs [^ ]*nosuid,nodev" | grep -q 'size=8192k'
+		grep -qx "$d: 8M" <<<"$output"
+	done
+	[ "$(grep -c 'No space left on device' <<<"$output")" -eq 4 ]
+	grep -qx 'mode 1777 /tmp' <<<"$output"
+	grep -qx 'mode 1777 /var/tmp' <<<"$output"
+	grep -qx 'mode 755 /run' <<<"$output"
+	grep -qx 'mode 1777 /dev/shm' <<<"$output"
+	# nothing reached the image's directories on the host's disk
+	[ ! -e "$ROOTFS/tmp/fill" ] && [ ! -e "$ROOTFS/var/tmp/fill" ] && [ ! -e "$ROOTFS/run/fill" ]
+}
+
+@test "issue 10: agent-safe gives 1G scratch; a tighter config tmpfs keeps its size, a looser one is capped, a bind is kept" {
+	# the default config's /dev/shm is a 64M tmpfs: tighter than 1G, kept
+	# (with its noexec); an engine's --tmpfs /tmp without size is capped;
+	# a volume on /var/tmp is the engine's choice
+	mkdir -p "$BATS_TEST_TMPDIR/vol"
+	add_mount '{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["rw", "noexec"]}'
+	add_mount "$(jq -nc --arg s "$BATS_TEST_TMPDIR/vol" '{destination: "/var/tmp", type: "bind", source: $s, options: ["rbind", "rw"]}')"
+	set_cmd 'cat /proc/mounts; echo x >/var/tmp/onvol'
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	mount_line /dev/shm | grep -q 'noexec.*size=65536k'
+	mount_line /tmp | grep -q 'noexec.*size=1048576k'
+	mount_line /run | grep -q 'size=1048576k'
+	[ "$(mount_line /var/tmp | grep -c tmpfs)" = 0 ]
+	[ -f "$BATS_TEST_TMPDIR/vol/onvol" ]
+	# a config size tighter than scratch stays; one in % of RAM is capped
+	cfg '(.mounts[] | select(.destination == "/tmp")).options = ["size=2m"]'
+	cfg '.mounts += [{destination: "/run", type: "tmpfs", source: "tmpfs", options: ["size=90%"]}]'
+	run sbx run "$CID"
+	mount_line /tmp | grep -q 'size=2048k'
+	mount_line /run | grep -q 'size=1048576k'
+}
+
+@test "issue 10: the scratch tmpfs goes under the config's mounts inside it and over its parent" {
+	echo engine-file >"$BATS_TEST_TMPDIR/s"
+	add_mount "$(jq -nc --arg s "$BATS_TEST_TMPDIR/s" '{destination: "/run/app/conf", type: "bind", source: $s, options: ["rbind", "ro"]}')"
+	set_cmd 'cat /run/app/conf; awk "\$2 ~ /^\/(run|dev)/ {print \$2, \$3}" /proc/mounts'
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = engine-file ]
+	grep -qx '/run tmpfs' <<<"$output"
+	# without the config's /dev/shm, the scratch one sits on the /dev
+	# tmpfs, not under it (where /dev would cover it)
+	cfg '.mounts |= map(select(.destination != "/dev/shm"))'
+	set_cmd 'echo "shm $(stat -f -c "%b %S" /dev/shm) dev $(stat -f -c "%b %S" /dev)"'
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	read -r _ shm_blocks shm_bsize _ dev_blocks dev_bsize <<<"$output"
+	[ $((shm_blocks * shm_bsize)) -eq 1073741824 ]
+	[ $((dev_blocks * dev_bsize)) -ne 1073741824 ]
+}
+
+@test "issue 10: scratch is not mounted where the policy, or the config, does not let the container write" {
+	echo '{"extends": "read-only", "limits": {"scratch": "8M"}}' >"$BATS_TEST_TMPDIR/p.json"
+	echo image-file >"$ROOTFS/tmp/kept"
+	set_cmd 'cat /tmp/kept; awk "\$2 == \"/tmp\" || \$2 == \"/run\"" /proc/mounts'
+	run sbx --policy "$BATS_TEST_TMPDIR/p.json" run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = image-file ]
+	[ "${#lines[@]}" -eq 1 ]
+	# a read-only root (docker run --read-only) stays read-only: no tmpfs
+	# makes /tmp writable behind the engine's back
+	cfg '.root.readonly = true'
+	set_cmd 'cat /tmp/kept; awk "\$2 == \"/tmp\" || \$2 == \"/run\"" /proc/mounts; touch /tmp/x 2>&1'
+	run sbx run "$CID"
+	echo "$output"
+	[ "${lines[0]}" = image-file ]
+	[ "$(grep -c tmpfs <<<"$output")" = 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+}
+
+@test "issue 10: scratch pages count against the container's memory (cgroup v1 here: the writer is OOM-killed)" {
+	echo '{"extends": "agent-safe", "limits": {"memory": "32M", "scratch": "64M"}}' >"$BATS_TEST_TMPDIR/p.json"
+	set_args dd if=/dev/zero of=/tmp/fill bs=1M count=50
+	run sbx --policy "$BATS_TEST_TMPDIR/p.json" run "$CID"
+	echo "status=$status $output"
+	# 50M cannot land in /tmp under 32M of memory: not ENOSPC (64M of room)
+	# but the memory limit kills the writer
+	[ "$status" -eq 137 ]
+}
+
+@test "issue 10: under an exec allowlist the scratch tmpfs is noexec, like every write path" {
+	set_cmd 'awk "\$2 == \"/tmp\"" /proc/mounts; cp /bin/busybox /tmp/bb && /tmp/bb true; echo rc=$?'
+	run sbx --policy strict run "$CID"
+	echo "$output"
+	mount_line /tmp | grep -q 'noexec'
+	mount_line /tmp | grep -q 'size=1048576k'
+	grep -q 'rc=126' <<<"$output"
 }
 
 # ---- network none, inside a namespace with a veth to a listener we own ----
