@@ -877,6 +877,23 @@ int sbx_policy_resolve(const struct sbx_policy_request *req, struct sbx_policy *
 
 /* ---- policy check ---- */
 
+/* A selectable NAME that names no policy is likely a typo. */
+static void lint_selectable(const char *config_dir, const char *path, const struct sbx_policy *p,
+                            struct sbx_diags *warnings)
+{
+  struct stat st;
+
+  for (size_t i = 0; i < p->selectable_len; i++) {
+    cleanup_free char *file = NULL;
+    if (sbx_policy_preset_find(p->selectable[i]))
+      continue;
+    file = sbx_strdup_printf("%s/policies/%s.json", config_dir, p->selectable[i]);
+    if (file && stat(file, &st) < 0)
+      sbx_diags_push(warnings, sbx_strdup_printf("%s: selectable[%zu]: `%s` is neither a preset "
+                                                 "nor %s", path, i, p->selectable[i], file));
+  }
+}
+
 int sbx_policy_check_file(const char *config_dir, const char *path, struct sbx_diags *errors,
                           struct sbx_diags *warnings)
 {
@@ -903,7 +920,9 @@ int sbx_policy_check_file(const char *config_dir, const char *path, struct sbx_d
     sbx_diags_push(errors, sbx_strdup_printf("%s: network.mode: `allowlist` is not supported yet", path));
     return -1;
   }
-  if (warnings)
+  if (warnings) {
     sbx_policy_lint(eff, warnings);
+    lint_selectable(ch.config_dir, path, eff, warnings);
+  }
   return errors->len > before ? -1 : 0;
 }

@@ -200,6 +200,12 @@ bundle_with() {
 	jq -e '.selectable == ["development"]' <<<"$output"
 	run "$AGENTSBX" policy check "$CONF/policy.json"
 	[ "$status" -eq 0 ]
+	[[ "$output" != *warning* ]]
+	# a name that is no policy is probably a typo: a warning
+	echo '{"extends": "agent-safe", "selectable": ["developement"]}' >"$CONF/typo.json"
+	run "$AGENTSBX" policy check "$CONF/typo.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"warning: $CONF/typo.json: selectable[0]: \`developement\` is neither a preset nor $CONF/policies/developement.json"* ]]
 	echo '{"extends": "agent-safe", "selectable": ["../x"]}' >"$CONF/bad.json"
 	run "$AGENTSBX" policy check "$CONF/bad.json"
 	[ "$status" -eq 1 ]
