@@ -866,6 +866,9 @@ EOF
 	echo notes >"$WS/output/notes.txt"
 	echo "$MARK-tmp-env" >"$ROOTFS/tmp/.env"
 	echo scratch >"$ROOTFS/tmp/scratch.txt"
+	# the image's own /tmp (agent-safe's limits.scratch would put an empty
+	# tmpfs over it)
+	echo '{"extends": "agent-safe", "limits": {"scratch": null}}' >"$AGENTSBX_CONFIG_DIR/policy.json"
 	probe_script <<'EOF'
 t cat-env cat /workspace/output/.env
 t cat-deep cat /workspace/output/sub/deep/id_rsa
