@@ -157,7 +157,7 @@ static int apply_policy(struct create *c, struct sbx_error *err)
   char *msg = NULL;
 
   if (sbx_policy_for_container(c->ctx, c->config, &c->policy_doc, err) < 0 ||
-      sbx_policy_apply(c->policy_doc, c->config, &c->policy, err) < 0)
+      sbx_policy_apply(c->policy_doc, c->config, c->bundle, &c->policy, err) < 0)
     return -1;
   if (!c->policy.active)
     return 0;

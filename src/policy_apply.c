@@ -5,12 +5,15 @@
 #include "policy_apply.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "fs_resolve.h"
 #include "utils.h"
 
 int sbx_policy_for_container(const struct sbx_context *ctx, const struct oci_config *c,
@@ -360,16 +363,55 @@ static int insert_scratch(struct oci_config *c, size_t pos, const char *dir, con
   return 0;
 }
 
+/* The image's root, to look at (O_PATH), or -1. */
+static int open_rootfs(const struct oci_config *c, const char *bundle)
+{
+  cleanup_free char *path = NULL;
+
+  if (c->root == NULL || c->root->path == NULL)
+    return -1;
+  if (c->root->path[0] == '/')
+    path = strdup(c->root->path);
+  else
+    path = sbx_strdup_printf("%s/%s", bundle ? bundle : ".", c->root->path);
+  return path ? open(path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
+/* Is dir, or a directory on its way, a symlink in the image?  Its tmpfs
+ * would land on the link's target (resolved in the root), on top of that
+ * target's own; writes through the link reach the target's scratch. */
+static bool symlinked_in_image(int rootfd, const char *dir)
+{
+  struct sbx_error e = { 0 };
+  struct stat st;
+  bool link;
+  int fd;
+
+  if (rootfd < 0)
+    return false;
+  fd = sbx_open_beneath(rootfd, dir, O_PATH | O_NOFOLLOW, &e);
+  link = fd < 0 ? e.errnum == ELOOP : fstat(fd, &st) == 0 && S_ISLNK(st.st_mode);
+  if (fd >= 0)
+    close(fd);
+  sbx_error_clear(&e);
+  return link;
+}
+
 /* limits.scratch: a size-limited tmpfs on each scratch directory the policy
  * lets the container write.  A tmpfs the config already puts there keeps
  * the tighter size; a bind or volume the engine put there (Docker's
  * /dev/shm, -v x:/tmp) is the engine's choice and is kept as it is; a
  * directory the config leaves read-only (root.readonly, a read-only mount
- * above it: docker run --read-only) stays so, without a tmpfs. */
-static int apply_scratch(const struct sbx_policy *p, struct oci_config *c, struct sbx_error *err)
+ * above it: docker run --read-only) stays so, without a tmpfs; so does one
+ * that is a symlink in the image. */
+static int apply_scratch(const struct sbx_policy *p, struct oci_config *c, const char *bundle,
+                         struct sbx_error *err)
 {
+  cleanup_close int rootfd = -1;
+
   if (p->limits.scratch <= 0)
     return 0;
+  rootfd = open_rootfs(c, bundle);
   for (size_t d = 0; d < sizeof scratch_dirs / sizeof scratch_dirs[0]; d++) {
     const char *dir = scratch_dirs[d].path;
     size_t n = c->mounts_len;
@@ -396,7 +438,7 @@ static int apply_scratch(const struct sbx_policy *p, struct oci_config *c, struc
       ssize_t parent;
       size_t pos = scratch_position(dests, n, dir, &parent);
       bool ro = parent >= 0 ? mount_readonly(&c->mounts[parent]) : (c->root && c->root->readonly);
-      if (!ro)
+      if (!ro && (parent >= 0 || !symlinked_in_image(rootfd, dir)))
         r = insert_scratch(c, pos, dir, scratch_dirs[d].mode, p->limits.scratch, err);
     }
     for (size_t i = 0; i < n; i++)
@@ -408,7 +450,7 @@ static int apply_scratch(const struct sbx_policy *p, struct oci_config *c, struc
   return 0;
 }
 
-int sbx_policy_apply(const struct sbx_policy *p, struct oci_config *c,
+int sbx_policy_apply(const struct sbx_policy *p, struct oci_config *c, const char *bundle,
                      struct sbx_policy_effects *fx, struct sbx_error *err)
 {
   memset(fx, 0, sizeof *fx);
@@ -426,7 +468,7 @@ int sbx_policy_apply(const struct sbx_policy *p, struct oci_config *c,
   if (fx->name == NULL || fx->digest == NULL)
     return fx->digest ? sbx_fail(err, ENOMEM, "policy") : -1;
   if (sbx_policy_apply_process(p, c->process, err) < 0 || apply_limits(&p->limits, c, err) < 0 ||
-      apply_network(p, c, fx, err) < 0 || apply_scratch(p, c, err) < 0)
+      apply_network(p, c, fx, err) < 0 || apply_scratch(p, c, bundle, err) < 0)
     return sbx_wrap(err, "policy %s", p->name);
   return 0;
 }

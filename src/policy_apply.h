@@ -34,8 +34,9 @@ struct sbx_policy_effects {
 int sbx_policy_for_container(const struct sbx_context *ctx, const struct oci_config *c,
                              struct sbx_policy **out, struct sbx_error *err);
 
-/* Overlay p on c, and describe what remains to enforce. */
-int sbx_policy_apply(const struct sbx_policy *p, struct oci_config *c,
+/* Overlay p on c, and describe what remains to enforce.  bundle: where a
+ * relative root.path lies (the image is looked at, never changed). */
+int sbx_policy_apply(const struct sbx_policy *p, struct oci_config *c, const char *bundle,
                      struct sbx_policy_effects *fx, struct sbx_error *err);
 void sbx_policy_effects_release(struct sbx_policy_effects *fx);
 

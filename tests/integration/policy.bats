@@ -386,6 +386,31 @@ mount_line() { awk -v d="$1" '$2 == d' <<<"$output"; }
 	[[ "$output" == *"Read-only file system"* ]]
 }
 
+@test "issue 10: a scratch directory that is a symlink in the image gets no tmpfs of its own (its target's holds)" {
+	rm -rf "$ROOTFS/var/tmp"
+	mkdir -p "$ROOTFS/var"
+	ln -s ../tmp "$ROOTFS/var/tmp"
+	set_cmd 'awk "\$2 == \"/tmp\" || \$2 == \"/var/tmp\"" /proc/mounts; echo x >/var/tmp/through && cat /tmp/through'
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# one tmpfs on /tmp (not a second one mounted through the link)
+	[ "$(grep -c ' /tmp tmpfs ' <<<"$output")" = 1 ]
+	[ "$(grep -c ' /var/tmp ' <<<"$output")" = 0 ]
+	[ "${lines[-1]}" = x ]
+	[ -L "$ROOTFS/var/tmp" ] && [ ! -e "$ROOTFS/tmp/through" ]
+	# a link on the way (/var -> realvar): no tmpfs lands on realvar/tmp
+	rm -rf "$ROOTFS/var"
+	mkdir -p "$ROOTFS/realvar/tmp"
+	ln -s realvar "$ROOTFS/var"
+	set_cmd 'awk "\$3 == \"tmpfs\" {print \$2}" /proc/mounts'
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'var' <<<"$output")" = 0 ]
+	grep -qx /tmp <<<"$output"
+}
+
 @test "issue 10: scratch pages count against the container's memory (cgroup v1 here: the writer is OOM-killed)" {
 	echo '{"extends": "agent-safe", "limits": {"memory": "32M", "scratch": "64M"}}' >"$BATS_TEST_TMPDIR/p.json"
 	set_args dd if=/dev/zero of=/tmp/fill bs=1M count=50
