@@ -40,6 +40,10 @@ int sbx_policy_apply(const struct sbx_policy *p, struct oci_config *c, const cha
                      struct sbx_policy_effects *fx, struct sbx_error *err);
 void sbx_policy_effects_release(struct sbx_policy_effects *fx);
 
+/* limits.scratch on c's mounts (policy_scratch.c; part of sbx_policy_apply). */
+int sbx_policy_apply_scratch(const struct sbx_policy *p, struct oci_config *c, const char *bundle,
+                             struct sbx_error *err);
+
 /* The process part alone (capabilities, no_new_privs, environment), for
  * exec: a process added later is held to the same policy. */
 int sbx_policy_apply_process(const struct sbx_policy *p, struct oci_process *proc,
