@@ -83,9 +83,15 @@ eng_setup_common() {
 	local extra=$ENG_POLICY_ARGS
 	# dockerd passes the policy itself (daemon.json runtimeArgs).
 	[ "$engine" != docker ] || extra=""
+	# the runtime's config directory is the suite's own (empty: the
+	# built-in default holds), never the host's /etc/agentsbx
+	ENG_CONFIG_DIR=$ENG_TMP/agentsbx-config
+	mkdir -p "$ENG_CONFIG_DIR/policies"
+	export ENG_CONFIG_DIR
 	cat >"$ENG_WRAPPER" <<EOF
 #!/bin/sh
 # Logs the runtime invocation, then runs the real runtime.
+export AGENTSBX_CONFIG_DIR='$ENG_CONFIG_DIR'
 set -- $extra "\$@"
 { printf '%s [%s]' "\$(date +%s.%N)" "\$\$"; for a in "\$@"; do printf " '%s'" "\$a"; done; printf '\n'; } >>'$ENG_ARGV_LOG' 2>/dev/null
 exec '$real' "\$@"

@@ -336,6 +336,28 @@ L=(--label agbx-test=1)
 	[[ "$output" == *agbx-value* ]]
 }
 
+# issue 10: a user who can set annotations cannot switch the sandbox off;
+# the admin's "selectable" list (in the suite's config dir) can allow it
+@test "podman: --annotation agentsbx.policy=none is refused under the default policy unless selectable" {
+	if ! eng_policy_enforced; then
+		# --policy outranks the annotation: it is ignored, never refused
+		run P run --rm "${L[@]}" --annotation agentsbx.policy=full-access $IMG true
+		[ "$status" -eq 0 ]
+		return
+	fi
+	run P run --rm "${L[@]}" --annotation agentsbx.policy=none $IMG true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"annotation agentsbx.policy=none refused"* ]]
+	run P run --rm "${L[@]}" --annotation agentsbx.policy=strict $IMG sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'
+	[ "$status" -eq 0 ]
+	[ "$output" = 128 ]
+	echo '{"extends": "agent-safe", "selectable": ["none"]}' >"$ENG_CONFIG_DIR/policy.json"
+	run P run --rm "${L[@]}" --annotation agentsbx.policy=none $IMG sh -c 'grep NoNewPrivs /proc/self/status'
+	rm -f "$ENG_CONFIG_DIR/policy.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"NoNewPrivs:"*0* ]]
+}
+
 @test "podman: 20 containers run -d in parallel, all removed cleanly" {
 	local i pids=()
 	for i in $(seq 1 20); do
