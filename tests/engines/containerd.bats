@@ -451,6 +451,27 @@ wait_status() { eng_wait 10 sh -c "[ \"\$(ctr --address '$ENG_TMP/containerd.soc
 	[[ "$output" == *agbx-value* ]]
 }
 
+# issue 10: a pod's annotation (what the CRI passes through) cannot switch
+# the sandbox off; the admin's "selectable" list can allow it
+@test "containerd: --annotation agentsbx.policy=none is refused under the default policy unless selectable" {
+	if ! eng_policy_enforced; then
+		# --policy outranks the annotation: it is ignored, never refused
+		run C run --rm "${R[@]}" --annotation agentsbx.policy=full-access $IMG t-ann true
+		[ "$status" -eq 0 ]
+		return
+	fi
+	run C run --rm "${R[@]}" --annotation agentsbx.policy=none $IMG t-ann true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"annotation agentsbx.policy=none refused"* ]]
+	C container rm t-ann >/dev/null 2>&1 || true
+	echo '{"extends": "agent-safe", "selectable": ["none"]}' >"$ENG_CONFIG_DIR/policy.json"
+	run C run --rm "${R[@]}" --annotation agentsbx.policy=none $IMG t-ann2 sh -c 'grep CapEff /proc/self/status'
+	rm -f "$ENG_CONFIG_DIR/policy.json"
+	[ "$status" -eq 0 ]
+	# none: the engine's capabilities are kept (agent-safe drops them all)
+	[[ "$output" == "CapEff:"* && "$output" != *0000000000000000 ]]
+}
+
 @test "containerd: 20 containers run -d in parallel, all removed cleanly" {
 	local i pids=() fails=0
 	for i in $(seq 1 20); do
