@@ -2,7 +2,8 @@
  * src/sha256.c): SHA-256 vectors, sizes and durations, parser errors with
  * their exact messages, the presets, extends (override, concatenation,
  * cycles, depth), sources and precedence, the tightening accept/refuse
- * matrix, the glob matrix, resolution ties, subtrees hidden by `none`, the
+ * matrix, what the agentsbx.policy annotation may choose (at least as
+ * strict, or selectable), the selectable and limits.scratch keys, the glob matrix, resolution ties, subtrees hidden by `none`, the
  * unreachable-rule check, the pattern matrix of issue 6 (one table row per
  * path: permission, deciding rule, hiding ancestor), env filtering, the
  * canonical JSON and the digest.
