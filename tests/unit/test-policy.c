@@ -3,7 +3,8 @@
  * their exact messages, the presets, extends (override, concatenation,
  * cycles, depth), sources and precedence, the tightening accept/refuse
  * matrix, what the agentsbx.policy annotation may choose (at least as
- * strict, or selectable), the selectable and limits.scratch keys, the glob matrix, resolution ties, subtrees hidden by `none`, the
+ * strict, or selectable), the selectable and limits.scratch keys, the
+ * scratch tmpfs overlay on a config's mounts, the glob matrix, resolution ties, subtrees hidden by `none`, the
  * unreachable-rule check, the pattern matrix of issue 6 (one table row per
  * path: permission, deciding rule, hiding ancestor), env filtering, the
  * canonical JSON and the digest.
@@ -18,7 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "oci_spec.h"
 #include "policy.h"
+#include "policy_apply.h"
 #include "policy_internal.h"
 #include "sha256.h"
 #include "unit.h"
@@ -932,6 +935,86 @@ static void test_selectable_scratch_keys(void)
           "agentsbx.policy.tighten: limits.scratch: unlimited is above the base policy's 1G");
   REFUSED("agent-safe", JSON({"selectable": ["none"]}),
           "agentsbx.policy.tighten: selectable: not allowed in a tighten document");
+}
+
+/* ---- limits.scratch on a config's mounts ---- */
+
+/* The config's mounts after the scratch overlay of policy ref, as
+ * "DEST TYPE OPT,OPT;" ... */
+static char *scratch_mounts(const char *ref, const char *config)
+{
+  cleanup_policy struct sbx_policy *p = load_ok(ref);
+  struct sbx_error err = { 0 };
+  char *msg = NULL, *out = NULL;
+  struct oci_config *c = oci_config_parse(config, strlen(config), &msg);
+  size_t len = 0;
+  FILE *f;
+
+  if (!CHECK(c != NULL) || !p) {
+    fprintf(stderr, "  %s\n", msg ? msg : "no policy");
+    free(msg);
+    oci_config_free(c);
+    return NULL;
+  }
+  if (!CHECK(sbx_policy_apply_scratch(p, c, "/nonexistent-bundle", &err) == 0))
+    fprintf(stderr, "  %s\n", err.msg);
+  sbx_error_clear(&err);
+  f = open_memstream(&out, &len);
+  for (size_t i = 0; f && i < c->mounts_len; i++) {
+    fprintf(f, "%s %s", c->mounts[i].destination, c->mounts[i].type ? c->mounts[i].type : "-");
+    for (size_t j = 0; j < c->mounts[i].options_len; j++)
+      fprintf(f, "%s%s", j ? "," : " ", c->mounts[i].options[j]);
+    fputs(";", f);
+  }
+  if (f)
+    fclose(f);
+  oci_config_free(c);
+  return out;
+}
+
+static void test_scratch_mounts(void)
+{
+  /* new tmpfs on /run (before the engine's /run/app/conf) and /var/tmp; a
+   * tighter config /tmp (nr_blocks: 1024 pages) kept, a % of RAM capped,
+   * paths compared normalised */
+  write_text("policies/scr8.json", JSON({"extends": "agent-safe", "limits": {"scratch": "8M"}}));
+  cleanup_free char *a = scratch_mounts("scr8", JSON({"ociVersion": "1.0.2",
+    "root": {"path": "rootfs"}, "mounts": [
+      {"destination": "/proc", "type": "proc", "source": "proc"},
+      {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["mode=755"]},
+      {"destination": "/dev//shm/", "type": "tmpfs", "source": "shm", "options": ["noexec", "size=90%"]},
+      {"destination": "/run/app/conf", "type": "bind", "source": "/etc/hostname", "options": ["rbind", "ro"]},
+      {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["noexec", "nr_blocks=1024"]}]}));
+  CHECK_STR(a, "/proc proc;/dev tmpfs mode=755;/dev//shm/ tmpfs noexec,size=8388608;"
+               "/run tmpfs nosuid,nodev,mode=755,size=8388608;/run/app/conf bind rbind,ro;"
+               "/tmp tmpfs noexec,nr_blocks=1024;/var/tmp tmpfs nosuid,nodev,mode=1777,size=8388608;");
+  /* a larger size, or none, is replaced by the scratch size; the last
+   * size option counts */
+  cleanup_free char *b = scratch_mounts("scr8", JSON({"ociVersion": "1.0.2",
+    "root": {"path": "rootfs"}, "mounts": [
+      {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m", "size=1g"]},
+      {"destination": "/var/tmp", "type": "tmpfs", "source": "tmpfs"},
+      {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["size=0"]}]}));
+  CHECK_STR(b, "/tmp tmpfs size=8388608;/var/tmp tmpfs size=8388608;/run tmpfs size=8388608;"
+               "/dev/shm tmpfs nosuid,nodev,mode=1777,size=8388608;");
+  /* a read-only root adds nothing where only the root lies; a tmpfs /dev
+   * (rw) still gets /dev/shm, somewhere after it (at the end: nothing
+   * lies under /dev/shm); a read-only /var bind keeps /var/tmp; a bind on
+   * /run is the engine's */
+  cleanup_free char *c = scratch_mounts("scr8", JSON({"ociVersion": "1.0.2",
+    "root": {"path": "rootfs", "readonly": true}, "mounts": [
+      {"destination": "/dev", "type": "tmpfs", "source": "tmpfs"},
+      {"destination": "/dev/pts", "type": "devpts", "source": "devpts"},
+      {"destination": "/var", "type": "bind", "source": "/srv", "options": ["rbind", "ro"]},
+      {"destination": "/run", "type": "bind", "source": "/srv/run", "options": ["rbind"]}]}));
+  CHECK_STR(c, "/dev tmpfs;/dev/pts devpts;/var bind rbind,ro;/run bind rbind;"
+               "/dev/shm tmpfs nosuid,nodev,mode=1777,size=8388608;");
+  /* not where the policy does not write; nothing without scratch */
+  write_text("policies/ro8.json", JSON({"extends": "read-only", "limits": {"scratch": "8M"}}));
+  cleanup_free char *d = scratch_mounts("ro8", JSON({"ociVersion": "1.0.2", "root": {"path": "rootfs"}}));
+  CHECK_STR(d, "");
+  cleanup_free char *e = scratch_mounts("development", JSON({"ociVersion": "1.0.2", "root": {"path": "rootfs"}}));
+  CHECK_STR(e, "");
 }
 
 /* ---- globs ---- */
@@ -1896,6 +1979,7 @@ int main(void)
   RUN(test_tighten);
   RUN(test_annotation_choice);
   RUN(test_selectable_scratch_keys);
+  RUN(test_scratch_mounts);
   RUN(test_glob_matrix);
   RUN(test_resolution_ties);
   RUN(test_none_hides_subtree);
