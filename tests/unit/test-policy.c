@@ -4,10 +4,10 @@
  * cycles, depth), sources and precedence, the tightening accept/refuse
  * matrix, what the agentsbx.policy annotation may choose (at least as
  * strict, or selectable), the selectable and limits.scratch keys, the
- * scratch tmpfs overlay on a config's mounts, the glob matrix, resolution ties, subtrees hidden by `none`, the
- * unreachable-rule check, the pattern matrix of issue 6 (one table row per
- * path: permission, deciding rule, hiding ancestor), env filtering, the
- * canonical JSON and the digest.
+ * scratch tmpfs overlay on a config's mounts, the glob matrix, resolution
+ * ties, subtrees hidden by `none`, the unreachable-rule check, the pattern
+ * matrix of issue 6 (one table row per path: permission, deciding rule,
+ * hiding ancestor), env filtering, the canonical JSON and the digest.
  * Run it under valgrind to check the error paths for leaks.
  */
 #ifndef _GNU_SOURCE
