@@ -134,10 +134,11 @@ static int cap_tmpfs(struct oci_mount *m, int64_t limit, struct sbx_error *err)
   return 0;
 }
 
-/* Where a new mount on dir goes: after the last mount of one of its
- * ancestors (a /dev tmpfs for /dev/shm), before the first mount under it
- * that comes after that (so /run/secrets stays on top of /run).  *parent:
- * that ancestor's index, -1 for the rootfs. */
+/* Where a new mount on dir goes: right after the last mount of one of its
+ * ancestors (a /dev tmpfs for /dev/shm), so every later mount lands on top
+ * of it: those under it by name (/run/secrets on /run) and those a hostile
+ * image's symlink sends into it (/workspace -> /tmp/ws).  *parent: that
+ * ancestor's index, -1 for the rootfs. */
 static size_t scratch_position(char *const *dests, size_t n, const char *dir, ssize_t *parent)
 {
   size_t pos = 0;
@@ -148,10 +149,7 @@ static size_t scratch_position(char *const *dests, size_t n, const char *dir, ss
       pos = i + 1;
       *parent = (ssize_t)i;
     }
-  for (size_t i = pos; i < n; i++)
-    if (dests[i] && strictly_under(dests[i], dir))
-      return i;
-  return n;
+  return pos;
 }
 
 static bool mount_readonly(const struct oci_mount *m)

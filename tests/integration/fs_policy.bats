@@ -1022,6 +1022,17 @@ EOF
 	ln -s /tmp/ws "$ROOTFS/workspace"
 	mkdir -p "$WS/.git"
 	printf '[core]\n\tbare = false\n' >"$WS/.git/config"
+	# agent-safe's scratch tmpfs goes on /tmp before every config mount, so
+	# the symlink dangles there and create fails naming the mount, before
+	# anything runs and leaving nothing behind
+	set_cmd 'echo ran'
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"mounts["*"workspace"*"No such file or directory"* ]]
+	[[ "$output" != *ran* ]]
+	# the image's own /tmp: the rules of /workspace hold where it lands
+	echo '{"extends": "agent-safe", "limits": {"scratch": null}}' >"$AGENTSBX_CONFIG_DIR/policy.json"
 	probe_script <<'EOF'
 t where readlink /workspace
 t write-app sh -c 'echo pwned >> /workspace/src/app.py'
@@ -1054,7 +1065,7 @@ EOF
 	[ "$(cat "$WS/output/result.txt")" = ok ]
 
 	# a rule on the path the config names still matches
-	p="$(policy hide-src '{"extends": "agent-safe", "filesystem": {"rules": [{"pattern": "/workspace/src", "permission": "none"}]}}')"
+	p="$(policy hide-src '{"extends": "agent-safe", "limits": {"scratch": null}, "filesystem": {"rules": [{"pattern": "/workspace/src", "permission": "none"}]}}')"
 	probe_script <<'EOF'
 t cat-app cat /workspace/src/app.py
 t cat-app-tmp cat /tmp/ws/src/app.py

@@ -974,7 +974,8 @@ static char *scratch_mounts(const char *ref, const char *config)
 
 static void test_scratch_mounts(void)
 {
-  /* new tmpfs on /run (before the engine's /run/app/conf) and /var/tmp; a
+  /* new tmpfs on /run and /var/tmp first (every config mount lands on top,
+   * the engine's /run/app/conf included); a
    * tighter config /tmp (nr_blocks: 1024 pages) kept, a % of RAM capped,
    * paths compared normalised */
   write_text("policies/scr8.json", JSON({"extends": "agent-safe", "limits": {"scratch": "8M"}}));
@@ -985,9 +986,10 @@ static void test_scratch_mounts(void)
       {"destination": "/dev//shm/", "type": "tmpfs", "source": "shm", "options": ["noexec", "size=90%"]},
       {"destination": "/run/app/conf", "type": "bind", "source": "/etc/hostname", "options": ["rbind", "ro"]},
       {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["noexec", "nr_blocks=1024"]}]}));
-  CHECK_STR(a, "/proc proc;/dev tmpfs mode=755;/dev//shm/ tmpfs noexec,size=8388608;"
-               "/run tmpfs nosuid,nodev,mode=755,size=8388608;/run/app/conf bind rbind,ro;"
-               "/tmp tmpfs noexec,nr_blocks=1024;/var/tmp tmpfs nosuid,nodev,mode=1777,size=8388608;");
+  CHECK_STR(a, "/run tmpfs nosuid,nodev,mode=755,size=8388608;"
+               "/var/tmp tmpfs nosuid,nodev,mode=1777,size=8388608;/proc proc;/dev tmpfs mode=755;"
+               "/dev//shm/ tmpfs noexec,size=8388608;/run/app/conf bind rbind,ro;"
+               "/tmp tmpfs noexec,nr_blocks=1024;");
   /* a larger size, or none, is replaced by the scratch size; the last
    * size option counts */
   cleanup_free char *b = scratch_mounts("scr8", JSON({"ociVersion": "1.0.2",
@@ -995,11 +997,10 @@ static void test_scratch_mounts(void)
       {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m", "size=1g"]},
       {"destination": "/var/tmp", "type": "tmpfs", "source": "tmpfs"},
       {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["size=0"]}]}));
-  CHECK_STR(b, "/tmp tmpfs size=8388608;/var/tmp tmpfs size=8388608;/run tmpfs size=8388608;"
-               "/dev/shm tmpfs nosuid,nodev,mode=1777,size=8388608;");
+  CHECK_STR(b, "/dev/shm tmpfs nosuid,nodev,mode=1777,size=8388608;/tmp tmpfs size=8388608;"
+               "/var/tmp tmpfs size=8388608;/run tmpfs size=8388608;");
   /* a read-only root adds nothing where only the root lies; a tmpfs /dev
-   * (rw) still gets /dev/shm, somewhere after it (at the end: nothing
-   * lies under /dev/shm); a read-only /var bind keeps /var/tmp; a bind on
+   * (rw) still gets /dev/shm, right after it; a read-only /var bind keeps /var/tmp; a bind on
    * /run is the engine's */
   cleanup_free char *c = scratch_mounts("scr8", JSON({"ociVersion": "1.0.2",
     "root": {"path": "rootfs", "readonly": true}, "mounts": [
@@ -1007,8 +1008,8 @@ static void test_scratch_mounts(void)
       {"destination": "/dev/pts", "type": "devpts", "source": "devpts"},
       {"destination": "/var", "type": "bind", "source": "/srv", "options": ["rbind", "ro"]},
       {"destination": "/run", "type": "bind", "source": "/srv/run", "options": ["rbind"]}]}));
-  CHECK_STR(c, "/dev tmpfs;/dev/pts devpts;/var bind rbind,ro;/run bind rbind;"
-               "/dev/shm tmpfs nosuid,nodev,mode=1777,size=8388608;");
+  CHECK_STR(c, "/dev tmpfs;/dev/shm tmpfs nosuid,nodev,mode=1777,size=8388608;/dev/pts devpts;"
+               "/var bind rbind,ro;/run bind rbind;");
   /* not where the policy does not write; nothing without scratch */
   write_text("policies/ro8.json", JSON({"extends": "read-only", "limits": {"scratch": "8M"}}));
   cleanup_free char *d = scratch_mounts("ro8", JSON({"ociVersion": "1.0.2", "root": {"path": "rootfs"}}));
