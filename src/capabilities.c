@@ -311,6 +311,11 @@ static int set_ambient(const struct sbx_caps *c, struct sbx_error *err)
   return 0;
 }
 
+int sbx_caps_set_proc(const struct sbx_caps *c, struct sbx_error *err)
+{
+  return set_proc_caps(c, err);
+}
+
 int sbx_caps_apply(const struct sbx_caps *c, struct sbx_error *err)
 {
   if (set_proc_caps(c, err) < 0)

@@ -64,4 +64,9 @@ int sbx_caps_drop_bounding(const struct sbx_caps *c, struct sbx_error *err);
  * is silently left out. */
 int sbx_caps_apply(const struct sbx_caps *c, struct sbx_error *err);
 
+/* Only the capset of step 2: to drop capabilities held on purpose between
+ * step 2 and execve (CAP_SYS_ADMIN for a seccomp filter without
+ * no_new_privs).  Ambient capabilities outside the new sets go with them. */
+int sbx_caps_set_proc(const struct sbx_caps *c, struct sbx_error *err);
+
 #endif

@@ -120,27 +120,52 @@ static int connect_seccomp_agent(const struct sbx_init_args *a, struct sbx_error
   return sbx_seccomp_listener_connect(s->listener_path, err);
 }
 
-/* The last steps before execve, shared by init and exec: Landlock first,
- * while the process still has CAP_SYS_ADMIN (it may not have no_new_privs)
- * and before a seccomp layer that denies the landlock syscalls; the filter
- * goes on before the capabilities are dropped when it cannot rely on
- * no_new_privs (it needs CAP_SYS_ADMIN then), else as late as possible. */
+static bool has_seccomp(const struct sbx_init_args *a)
+{
+  return a->seccomp.bpf != NULL || a->policy_seccomp.bpf != NULL;
+}
+
+/* The last steps before execve, shared by init and exec.  Every one of them
+ * runs before the seccomp filters, so that a profile need allow nothing of
+ * the runtime's own (runc's -ENOSYS and defaultErrnoRet cases, runtime-tools'
+ * default profile): the fds first, Landlock while the process still has
+ * CAP_SYS_ADMIN (it may not have no_new_privs) and before a layer that
+ * denies the landlock syscalls, then the identity.  With no_new_privs the
+ * filters go on last and only execve runs under them.  Without it,
+ * installing a filter takes CAP_SYS_ADMIN: the process takes its identity
+ * still holding CAP_SYS_ADMIN, installs the filters and drops what it held
+ * with one capset, the one syscall such a profile must allow (runc installs
+ * the filter before it sets groups, uid, gid and capabilities). */
 static int become_user_process(const struct sbx_init_args *a, int agent, const char *state_json,
                                int landlock, struct sbx_error *err)
 {
   const struct oci_process *p = a->config->process;
+  const uint64_t sys_admin = 1ULL << CAP_SYS_ADMIN;
+  struct sbx_caps hold = a->caps;
 
+  if (sbx_process_close_fds(a->preserve_fds, err) < 0)
+    return -1;
   if (landlock >= 0 && sbx_landlock_restrict(landlock, err) < 0)
     return -1;
   if (sbx_process_set_exec_label(p, err) < 0)
     return -1;
-  if (!p->no_new_privileges && install_seccomp(a, agent, state_json, err) < 0)
+  if (p->no_new_privileges || !has_seccomp(a)) {
+    if (sbx_process_set_identity(p, &a->caps, err) < 0)
+      return -1;
+    return install_seccomp(a, agent, state_json, err);
+  }
+  hold.effective |= sys_admin;
+  hold.permitted |= sys_admin;
+  if (sbx_process_set_identity(p, &hold, err) < 0 ||
+      install_seccomp(a, agent, state_json, err) < 0)
     return -1;
-  if (sbx_process_set_identity(p, &a->caps, err) < 0)
-    return -1;
-  if (p->no_new_privileges && install_seccomp(a, agent, state_json, err) < 0)
-    return -1;
-  return sbx_process_close_fds(a->preserve_fds, err);
+  if ((a->caps.effective & a->caps.permitted & sys_admin) != 0)
+    return 0;
+  if (sbx_caps_set_proc(&a->caps, err) < 0)
+    return sbx_wrap(err, "process.noNewPrivileges is false, so the seccomp filter goes on "
+                         "while CAP_SYS_ADMIN is held; dropping it needs capset, which the "
+                         "profile must allow");
+  return 0;
 }
 
 /* The filesystem policy on the container's mounts, once they are all in

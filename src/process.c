@@ -7,16 +7,19 @@
 #endif
 #include "process.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -166,14 +169,64 @@ char **sbx_process_environ(const struct oci_process *p)
   return env;
 }
 
+/* close_range's fallback: mark every fd listed in /proc/self/fd.  Only a
+ * real procfs that lists the directory's own fd is trusted; anything else
+ * (no /proc, a fake one mounted by the container's root) fails closed. */
+static int cloexec_listed_fds(unsigned first, struct sbx_error *err)
+{
+  int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct statfs fs;
+  struct dirent *e;
+  bool saw_self = false;
+  DIR *d;
+
+  if (dir < 0)
+    return sbx_fail(err, errno, "open /proc/self/fd");
+  if (fstatfs(dir, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC) {
+    close(dir);
+    return sbx_fail(err, EXDEV, "/proc/self/fd is not on procfs");
+  }
+  d = fdopendir(dir);
+  if (d == NULL) {
+    close(dir);
+    return sbx_fail(err, errno, "read /proc/self/fd");
+  }
+  errno = 0;
+  while ((e = readdir(d)) != NULL) {
+    long fd;
+    if (!sbx_parse_long(e->d_name, &fd))
+      continue;
+    saw_self |= fd == dir;
+    if (fd >= (long)first && fd != dir && fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 &&
+        errno != EBADF)
+      break;
+    errno = 0;
+  }
+  if (errno != 0) {
+    sbx_fail(err, errno, "mark the fds of /proc/self/fd close-on-exec");
+    closedir(d);
+    return -1;
+  }
+  closedir(d);
+  if (!saw_self)
+    return sbx_fail(err, EXDEV, "/proc/self/fd does not list this process's fds");
+  return 0;
+}
+
 int sbx_process_close_fds(int preserve_fds, struct sbx_error *err)
 {
   unsigned first = 3 + (unsigned)preserve_fds;
 
   /* Everything else we hold (sync socket, fifo, host dirs) must not reach
-   * the container's process: CVE-2024-21626 leaked a host cwd fd. */
-  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    return sbx_fail(err, errno, "close_range");
+   * the container's process: CVE-2024-21626 leaked a host cwd fd.  The
+   * caller runs this before any seccomp filter; close_range can still fail
+   * (ENOSYS before Linux 5.11, or a filter the runtime itself runs under),
+   * and then /proc/self/fd says which fds there are. */
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    int range_errno = errno;
+    if (cloexec_listed_fds(first, err) < 0)
+      return sbx_wrap(err, "close_range failed (%s) and its fallback too", strerror(range_errno));
+  }
   for (unsigned fd = 3; fd < first; fd++) {
     int flags = fcntl(fd, F_GETFD);
     if (flags >= 0)

@@ -569,3 +569,145 @@ notify_profile() {
 	[ "$status" -eq 0 ]
 	[ "$output" = $'Seccomp:\t2' ]
 }
+
+# ---------------------------------------------------------------------------
+# profiles that allow nothing of the runtime's own: only execve of the user
+# process may run under the filter (issue 15: close_range was called after
+# the filter was installed, and every container failed under runtime-tools'
+# default profile, runc's -ENOSYS and defaultErrnoRet=ENXIO cases)
+
+# The syscalls the runtime makes while it sets the process up: none of them
+# may come after the filter.  (runc 1.1.5 still opens exec.fifo, reads
+# /proc/self/fd and closes fds after its filter: those stay allowed here,
+# so that runc passes these tests too; "only execve" below goes further.)
+RUNTIME_STEPS='["close_range", "capset", "capget", "setgroups", "setresuid", "setresgid",
+	"setuid", "setgid", "setfsuid", "setfsgid", "umask", "keyctl", "landlock_create_ruleset",
+	"landlock_add_rule", "landlock_restrict_self", "personality", "setrlimit", "chdir",
+	"fchdir", "sendmsg"]'
+
+# errno_profile [DEFAULT-ERRNO-RET [ALLOWED...]]: defaultAction SCMP_ACT_ERRNO
+# (with defaultErrnoRet unless empty) allowing every syscall of this
+# architecture but the runtime's steps (except those ALLOWED again)
+errno_profile() {
+	local all ret="${1:-}" allow
+	shift || true
+	all="${ALL_SYSCALLS:-$(all_syscalls_json)}"
+	allow="$(printf '%s\n' "$@" | jq -R 'select(. != "")' | jq -sc .)"
+	seccomp "$(jq -nc --argjson all "$all" --argjson deny "$RUNTIME_STEPS" --arg ret "$ret" \
+		--argjson allow "$allow" \
+		'{defaultAction: "SCMP_ACT_ERRNO", syscalls: [{names: ($all - $deny + $allow), action: "SCMP_ACT_ALLOW"}]}
+		 + (if $ret == "" then {} else {defaultErrnoRet: ($ret | tonumber)} end)')"
+}
+
+# the names of the syscalls numbered below close_range
+syscalls_before_close_range_json() {
+	command -v cpp >/dev/null || skip "needs cpp for the syscall list"
+	echo '#include <sys/syscall.h>' | cpp -dM |
+		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9][0-9]*\)$/\1 \2/p' |
+		awk '{ n[$1] = $2 } END { for (s in n) if (n[s] < n["close_range"]) print s }' |
+		sort | jq -R . | jq -sc .
+}
+
+@test "default-ERRNO profile without close_range and the runtime's steps: the container runs" {
+	errno_profile
+	cfg '.process.user = {uid: 1000, gid: 1000, additionalGids: [1001]}'
+	set_args echo ok
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+}
+
+@test "default-ERRNO profile with defaultErrnoRet=ENXIO without close_range: the container runs" {
+	errno_profile 6
+	set_args echo ok
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+}
+
+@test "default-ERRNO profile answering ENOSYS without close_range: the container runs" {
+	errno_profile 38
+	set_args echo ok
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+}
+
+@test "the -ENOSYS stub answers close_range (a profile naming nothing newer): the container runs" {
+	ALL_SYSCALLS="$(syscalls_before_close_range_json)" errno_profile
+	set_args echo ok
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+}
+
+@test "only execve runs under the filter: a profile allowing just what echo needs" {
+	requires_agentsbx "runc 1.1.5 opens exec.fifo and closes fds after its filter"
+	seccomp '{"defaultAction": "SCMP_ACT_KILL_PROCESS", "syscalls": [{"action": "SCMP_ACT_ALLOW",
+		"names": ["execve", "exit_group", "exit", "brk", "arch_prctl", "set_tid_address",
+			"set_robust_list", "rseq", "mprotect", "getrandom", "readlink", "getuid", "write",
+			"prlimit64", "prctl", "newfstatat", "getgid", "setgid", "setuid"]}]}'
+	# (busybox itself calls getgid, setgid and setuid as a user; the runtime's
+	# setgroups, setresgid, setresuid and capset are not allowed)
+	cfg '.process.user = {uid: 1000, gid: 1000, additionalGids: [1001]}'
+	set_args echo ok
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	# exec too
+	cfg '.process.args = ["sleep", "1000"]'
+	seccomp '{"defaultAction": "SCMP_ACT_KILL_PROCESS", "syscalls": [{"action": "SCMP_ACT_ALLOW",
+		"names": ["execve", "exit_group", "exit", "brk", "arch_prctl", "set_tid_address",
+			"set_robust_list", "rseq", "mprotect", "getrandom", "readlink", "getuid", "write",
+			"prlimit64", "prctl", "newfstatat", "getgid", "setgid", "setuid", "nanosleep", "clock_nanosleep", "restart_syscall"]}]}'
+	start_detached "$CID-2"
+	run sbx exec "$CID-2" echo exec-ok
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = exec-ok ]
+}
+
+@test "noNewPrivileges false: a default-ERRNO profile need allow only capset of the runtime's steps" {
+	requires_agentsbx "runc sets groups, uid and gid under its filter then"
+	errno_profile "" capset
+	cfg '.process.noNewPrivileges = false | .process.user = {uid: 1000, gid: 1000, additionalGids: [1001]}'
+	set_cmd 'id -u; id -G; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status'
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1000 ]
+	[ "$(tr ' ' '\n' <<<"${lines[1]}" | sort -n | xargs)" = "1000 1001" ]
+	# the CAP_SYS_ADMIN held for the filter is gone
+	grep -qx $'CapEff:\t0000000000000000' <<<"$output"
+	grep -qx $'NoNewPrivs:\t0' <<<"$output"
+	grep -qx $'Seccomp:\t2' <<<"$output"
+}
+
+@test "noNewPrivileges false, root keeping its capabilities: the filter's CAP_SYS_ADMIN is dropped" {
+	requires_agentsbx "runc sets the capabilities under its filter then"
+	cfg '.process.noNewPrivileges = false'
+	errno_profile "" capset
+	set_cmd 'grep -E "^CapEff:" /proc/self/status'
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE
+	[ "$output" = $'CapEff:\t0000000020000420' ]
+}
+
+@test "noNewPrivileges false and a profile denying capset: the start fails and says why" {
+	requires_agentsbx "error text"
+	cfg '.process.noNewPrivileges = false'
+	errno_profile
+	set_args echo ok
+	run -127 sbx run "$CID"
+	echo "$output"
+	[[ "$output" == *"capset"* ]]
+	[[ "$output" == *"noNewPrivileges"* ]]
+	[[ "$output" != *ok* ]]
+}

@@ -125,6 +125,70 @@ load helpers
 	[ "${lines[0]}" = passed-content ]
 }
 
+# without_close_range ERRNO CMD...: CMD under a seccomp filter that fails
+# close_range with ERRNO (an older kernel: ENOSYS; a runtime run under a
+# profile that lacks it: EPERM).  Built from C once per test.
+without_close_range() {
+	local bin="$BATS_TEST_TMPDIR/without-close-range"
+	if [ ! -x "$bin" ]; then
+		cat >"$bin.c" <<-'C'
+			#include <linux/filter.h>
+			#include <linux/seccomp.h>
+			#include <stddef.h>
+			#include <stdio.h>
+			#include <stdlib.h>
+			#include <sys/prctl.h>
+			#include <sys/syscall.h>
+			#include <unistd.h>
+			int main(int argc, char **argv)
+			{
+			  struct sock_filter f[] = {
+			    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_close_range, 0, 1),
+			    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (atoi(argv[1]) & SECCOMP_RET_DATA)),
+			    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+			  };
+			  struct sock_fprog prog = { sizeof f / sizeof f[0], f };
+			  if (argc < 3 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+			    return perror("seccomp"), 125;
+			  execv(argv[2], argv + 2);
+			  return perror(argv[2]), 126;
+			}
+		C
+		gcc -o "$bin" "$bin.c" || skip "cannot build the probe with gcc"
+	fi
+	"$bin" "$@"
+}
+
+@test "close_range refused to the runtime (ENOSYS, EPERM): fds above 2+preserve-fds still do not reach the process" {
+	requires_agentsbx "runc 1.1.5 reads /proc/self/fd and never calls close_range"
+	local f="$BATS_TEST_TMPDIR/f" e pid
+	echo three >"$f.3"
+	set_args sleep 1000
+	for e in 38 1; do
+		run_bg without_close_range "$e" "$AGENTSBX" --root "$SBX_ROOT" create -b "$BUNDLE" \
+			--preserve-fds 1 "$CID-$e" 3<"$f.3" 4<"$f.3" 5<"$f.3" 9<"$f.3" 42<"$f.3"
+		echo "$CID-$e" >>"$BATS_TEST_TMPDIR/.ids"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		sbx start "$CID-$e"
+		pid="$(container_pid "$CID-$e")"
+		run ls "/proc/$pid/fd"
+		[ "$(xargs <<<"$output")" = "0 1 2 3" ]
+		[ "$(readlink "/proc/$pid/fd/3")" = "$f.3" ]
+		[ "$(cat "/proc/$pid/comm")" = sleep ]
+	done
+	# and exec
+	run_bg without_close_range 38 "$AGENTSBX" --root "$SBX_ROOT" exec -d --pid-file "$f.pid" \
+		--preserve-fds 1 "$CID-1" sleep 1001 3<"$f.3" 4<"$f.3" 9<"$f.3"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	pid="$(cat "$f.pid")"
+	run ls "/proc/$pid/fd"
+	[ "$(xargs <<<"$output")" = "0 1 2 3" ]
+	[ "$(cat "/proc/$pid/cmdline" | tr '\0' ' ')" = "sleep 1001 " ]
+}
+
 @test "CVE-2024-21626: cwd /proc/self/fd/N cannot reach outside the rootfs" {
 	for n in 3 4 5 6 7 8 9 10 11 12; do
 		cfg '.process.cwd = $c' --arg c "/proc/self/fd/$n"
