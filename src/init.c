@@ -544,7 +544,10 @@ void sbx_init_exec(const struct sbx_init_args *a, int exe_fd)
 {
   char fdtext[16];
   char *argv[] = { "agentsbx", "init", fdtext, NULL };
-  extern char **environ;
+  /* Nothing of the caller's environment: init runs in the container's pid
+   * namespace until its execve, and needs none (its config comes over the
+   * sync socket). */
+  char *envp[] = { NULL };
   cleanup_error struct sbx_error err = { 0 };
 
   /* Wait for the id maps, then become the user namespace's root: an exec
@@ -561,7 +564,7 @@ void sbx_init_exec(const struct sbx_init_args *a, int exe_fd)
   keep_across_exec(a->console_fd);
   if (a->exec_mode)
     keep_across_exec(a->mntns_fd);
-  syscall(SYS_execveat, exe_fd, "", argv, environ, AT_EMPTY_PATH);
+  syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
   sbx_fail(&err, errno, "execute the runtime's sealed copy");
 fail:
   sbx_sync_send_error(a->sync_fd, &err);

@@ -264,3 +264,167 @@ without_close_range() {
 	[ "${lines[0]}" -le 4 ]
 	[ "${lines[1]}" -lt "$(wc -l </proc/self/mountinfo)" ] || [ "${lines[1]}" -le 20 ]
 }
+
+# ---------------------------------------------------------------------------
+# nothing of the runtime's command line or environment is readable inside
+# (issue 10, item 4): `exec -e GITHUB_TOKEN=...` showed in the runtime's
+# /proc/PID/cmdline, and with CAP_SYS_PTRACE its /proc/PID/environ showed the
+# caller's whole environment
+
+# build_scanner: $ROOTFS/scan, a static program that, until SIGUSR1 (or
+# SECONDS pass), reads /proc/PID/environ and then /proc/PID/cmdline of every
+# other process and reports the first NEEDLE it finds in either, unless
+# that process has become SKIP (read after environ, so that the
+# environment SKIP legitimately has is never mistaken for the runtime's).
+#   scan SECONDS SKIP NEEDLE...   exit 0: found (printed), 1: none
+build_scanner() {
+	cat >"$BATS_TEST_TMPDIR/scan.c" <<-'C'
+		#define _GNU_SOURCE
+		#include <ctype.h>
+		#include <dirent.h>
+		#include <signal.h>
+		#include <fcntl.h>
+		#include <stdio.h>
+		#include <stdlib.h>
+		#include <string.h>
+		#include <time.h>
+		#include <unistd.h>
+		static size_t slurp(const char *path, char *buf, size_t size)
+		{
+		  int fd = open(path, O_RDONLY);
+		  size_t len = 0;
+		  ssize_t n;
+		  if (fd < 0)
+		    return 0;
+		  while (len < size && (n = read(fd, buf + len, size - len)) > 0)
+		    len += (size_t)n;
+		  close(fd);
+		  return len;
+		}
+		static void show(const char *what, long pid, char *buf, size_t len)
+		{
+		  for (size_t i = 0; i < len; i++)
+		    if (buf[i] == '\0')
+		      buf[i] = ' ';
+		  printf("LEAK in /proc/%ld/%s: %.*s\n", pid, what, (int)len, buf);
+		}
+		static volatile sig_atomic_t stop;
+		static void on_usr1(int sig)
+		{
+		  stop = sig;
+		}
+		int main(int argc, char **argv)
+		{
+		  static char env[1 << 20], cmd[1 << 16];
+		  time_t end = time(NULL) + atoi(argv[1]);
+		  long self = getpid(), scans = 0;
+		  int ready = 0;
+		  signal(SIGUSR1, on_usr1);
+		  setvbuf(stdout, NULL, _IONBF, 0);
+		  while (time(NULL) < end && !stop) {
+		    DIR *d = opendir("/proc");
+		    struct dirent *e;
+		    while (d && (e = readdir(d)) != NULL) {
+		      char path[64];
+		      long pid = atol(e->d_name);
+		      size_t el, cl;
+		      if (!isdigit((unsigned char)e->d_name[0]) || pid == self)
+		        continue;
+		      snprintf(path, sizeof path, "/proc/%ld/environ", pid);
+		      el = slurp(path, env, sizeof env);
+		      snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+		      cl = slurp(path, cmd, sizeof cmd - 1);
+		      cmd[cl] = '\0';
+		      if (cl == 0 || strcmp(cmd, argv[2]) == 0)
+		        continue;
+		      for (int i = 3; i < argc; i++) {
+		        if (memmem(cmd, cl, argv[i], strlen(argv[i])))
+		          return show("cmdline", pid, cmd, cl), 0;
+		        if (memmem(env, el, argv[i], strlen(argv[i])))
+		          return show("environ", pid, env, el), 0;
+		      }
+		    }
+		    if (d)
+		      closedir(d);
+		    if (!ready && ++scans > 10) {
+		      ready = 1;
+		      printf("scanning\n");
+		    }
+		  }
+		  printf("no leak\n");
+		  return 1;
+		}
+	C
+	gcc -static -O2 -Wall -Werror -o "$ROOTFS/scan" "$BATS_TEST_TMPDIR/scan.c" || skip "cannot build a static probe with gcc"
+}
+
+# exec_leak_race [GLOBAL-FLAGS...]: a container running the scanner; `exec
+# -e GITHUB_TOKEN=... true` (and `exec -p process.json`, every other time)
+# from a host shell whose own environment has a marker, again and again
+# (bounded in count and time) while the scanner looks for the token, the
+# marker, the state root and process.json's host path in every process.
+# Sets $output to the scanner's report.
+exec_leak_race() {
+	local token="ghp_sbxSecret$RANDOM$RANDOM" marker="SBX_CALLER_MARKER_$RANDOM$RANDOM" i
+	local pjson="$BATS_TEST_TMPDIR/process-$RANDOM.json"
+	jq -n --arg t "GITHUB_TOKEN=$token" \
+		'{args: ["true"], cwd: "/", env: ["PATH=/bin:/usr/bin", $t], user: {uid: 0, gid: 0}}' >"$pjson"
+	build_scanner
+	set_args /scan 60 true "$token" "$marker" "$SBX_ROOT" "$pjson"
+	run_bg sbx "$@" run -d "$CID"
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	wait_for 20 grep -qx scanning "$BG_OUT"
+	local deadline=$((SECONDS + 40))
+	EXECS_OK=0
+	for i in $(seq 40); do
+		[ "$SECONDS" -lt "$deadline" ] || break
+		status_is "$CID" running || break
+		if ((i % 2)); then
+			env "SBX_TEST_CALLER=$marker" "$AGENTSBX" --root "$SBX_ROOT" "$@" exec \
+				-e "GITHUB_TOKEN=$token" "$CID" true >/dev/null 2>&1 && EXECS_OK=$((EXECS_OK + 1))
+		else
+			env "SBX_TEST_CALLER=$marker" "$AGENTSBX" --root "$SBX_ROOT" "$@" exec \
+				-p "$pjson" "$CID" >/dev/null 2>&1 && EXECS_OK=$((EXECS_OK + 1))
+		fi
+	done
+	sbx kill "$CID" USR1 2>/dev/null || true   # (gone already when it found a leak)
+	wait_status "$CID" stopped
+	output="$(grep -v -x scanning "$BG_OUT"; cat "$BG_ERR")"
+	echo "after $i execs ($EXECS_OK succeeded): $output"
+}
+
+@test "exec: the runtime's arguments and the caller's environment are not readable inside (all capabilities)" {
+	requires_agentsbx "runc shows its arguments (runc exec -e) to the container"
+	grant_all_caps
+	exec_leak_race
+	[ "$output" = "no leak" ]
+	[ "$EXECS_OK" -ge 10 ]
+}
+
+@test "exec: nor under a policy that keeps CAP_SYS_PTRACE" {
+	requires_agentsbx "the agent sandbox policy"
+	export AGENTSBX_CONFIG_DIR="$BATS_TEST_TMPDIR/etc-agentsbx"
+	mkdir -p "$AGENTSBX_CONFIG_DIR"
+	echo '{"extends": "agent-safe", "capabilities": {"allow": ["CAP_SYS_PTRACE"]}}' >"$AGENTSBX_CONFIG_DIR/policy.json"
+	grant_all_caps
+	exec_leak_race
+	[ "$output" = "no leak" ]
+	[ "$EXECS_OK" -ge 10 ]
+}
+
+@test "create: init's environment is not the caller's (a created container's /proc/1/environ)" {
+	requires_agentsbx "runc init's environment has its own variables"
+	local marker="SBX_CALLER_MARKER_$RANDOM$RANDOM"
+	grant_all_caps
+	set_args sleep 1000
+	run_bg env "SBX_TEST_CALLER=$marker" "$AGENTSBX" --root "$SBX_ROOT" create -b "$BUNDLE" "$CID"
+	echo "$CID" >>"$BATS_TEST_TMPDIR/.ids"
+	[ "$status" -eq 0 ]
+	# root with every capability reads init's environ and cmdline before start
+	run sbx exec "$CID" sh -c 'tr "\0" "\n" </proc/1/environ; tr "\0" " " </proc/1/cmdline'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"$marker"* ]]
+	[[ "$output" != *"$SBX_ROOT"* ]]
+	[ "$output" = "agentsbx init 5 " ] || [[ "$output" == "agentsbx init "[0-9]*" " ]]
+}
