@@ -326,8 +326,8 @@ static int run_runtime_hooks(struct create *c, const char *state_json, struct sb
 
   if (h == NULL)
     return 0;
-  if (sbx_hooks_run(&h->prestart, state_json, "prestart", err) < 0 ||
-      sbx_hooks_run(&h->create_runtime, state_json, "createRuntime", err) < 0)
+  if (sbx_hooks_run(&h->prestart, state_json, "prestart", NULL, err) < 0 ||
+      sbx_hooks_run(&h->create_runtime, state_json, "createRuntime", NULL, err) < 0)
     return -1;
   return 0;
 }
@@ -541,7 +541,7 @@ static void warn_hooks(const struct sbx_context *ctx, const struct oci_hook_list
   cleanup_error struct sbx_error err = { 0 };
 
   /* poststart and poststop failures are warnings: the lifecycle goes on. */
-  if (sbx_hooks_run(hooks, state_json, phase, &err) < 0)
+  if (sbx_hooks_run(hooks, state_json, phase, NULL, &err) < 0)
     sbx_log(ctx, SBX_LOG_WARNING, "%s", err.msg);
 }
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -72,22 +73,55 @@ static char **null_terminated(char **items, size_t len, const char *first)
     return NULL;
   if (len == 0 && first != NULL)
     v[0] = (char *)first;
-  else
+  else if (len > 0)
     memcpy(v, items, len * sizeof(*v));
   return v;
 }
 
 /* ---- the child ---- */
 
+/* What the child reports on the exec-error pipe when it fails. */
+enum { STEP_EXEC, STEP_SECCOMP };
+struct child_failure {
+  int step;
+  int errnum;
+};
+
+static void __attribute__((noreturn)) child_fail(int step)
+{
+  struct child_failure f = { step, errno };
+
+  if (write(3, &f, sizeof(f)) < 0) {
+    /* nothing more we can do */
+  }
+  _exit(127);
+}
+
+/* The hook's seccomp filters, last before execve, as the container's own
+ * process gets them. */
+static void enter_sandbox(const struct sbx_hook_sandbox *sb)
+{
+  if (sb == NULL)
+    return;
+  if (sb->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    child_fail(STEP_SECCOMP);
+  for (int i = 0; i < 2; i++) {
+    struct sbx_error err = { 0 };
+    if (sb->seccomp[i] && sbx_seccomp_install(sb->seccomp[i], NULL, &err) < 0) {
+      errno = err.errnum;
+      child_fail(STEP_SECCOMP);
+    }
+  }
+}
+
 /* Put the pipes on 0, 1, 2 and the exec-error pipe on 3 (close-on-exec),
  * close everything else, reset the signal state, execve.  Never returns. */
 static void __attribute__((noreturn))
 child_exec(const char *path, char **argv, char **envp, int in_r, int out_w, int err_w,
-           int exec_err_w)
+           int exec_err_w, const struct sbx_hook_sandbox *sb)
 {
   int fds[4] = { in_r, out_w, err_w, exec_err_w };
   sigset_t none;
-  int e;
 
   /* First move every fd above 3, so that none of the dup2() below can
    * clobber another one sitting on a low number. */
@@ -107,12 +141,9 @@ child_exec(const char *path, char **argv, char **envp, int in_r, int out_w, int 
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
 
+  enter_sandbox(sb);
   execve(path, argv, envp);
-  e = errno;
-  if (write(3, &e, sizeof(e)) < 0) {
-    /* nothing more we can do */
-  }
-  _exit(127);
+  child_fail(STEP_EXEC);
 }
 
 /* ---- the parent ---- */
@@ -133,33 +164,39 @@ static void kill_hook(const struct hook_proc *p)
 }
 
 /* After fork: learn whether execve worked.  The exec-error pipe is
- * close-on-exec, so EOF means success; an int means execve's errno. */
-static int read_exec_errno(int fd)
+ * close-on-exec, so EOF means success; else the child says which step
+ * failed, and errno. */
+static int read_child_failure(int fd, struct child_failure *f)
 {
-  int e = 0;
   ssize_t n;
 
   do
-    n = read(fd, &e, sizeof(e));
+    n = read(fd, f, sizeof(*f));
   while (n < 0 && errno == EINTR);
-  return n == (ssize_t)sizeof(e) ? e : 0;
+  return n == (ssize_t)sizeof(*f) ? -1 : 0;
 }
 
 /* Fork and exec the hook.  On success p holds the parent's ends of the
  * pipes and a pidfd.  Returns -1 with errno (execve's too) and *what naming
  * the failed step on failure, the child then being reaped already. */
-static int spawn(const struct oci_hook *h, struct hook_proc *p, const char **what)
+static int spawn(const struct oci_hook *h, const struct sbx_hook_sandbox *sb,
+                 struct hook_proc *p, const char **what)
 {
   int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 }, ex[2] = { -1, -1 };
   static char *no_env[] = { NULL };   /* after clearenv() */
   char **argv = NULL, **envp = NULL;
+  struct child_failure failure;
   int ret = -1, saved;
 
   p->pid = -1;
   p->pidfd = p->in_w = p->out_r = p->err_r = -1;
   argv = null_terminated(h->args, h->args_len, h->path);
-  envp = h->env_len > 0 ? null_terminated(h->env, h->env_len, NULL)
-                        : environ != NULL ? environ : no_env;
+  if (h->env_len > 0)
+    envp = null_terminated(h->env, h->env_len, NULL);
+  else if (sb != NULL)
+    envp = null_terminated(sb->default_env, sb->default_env_len, NULL);
+  else
+    envp = environ != NULL ? environ : no_env;
   *what = "allocate";
   if (argv == NULL || envp == NULL)
     goto out;
@@ -176,14 +213,13 @@ static int spawn(const struct oci_hook *h, struct hook_proc *p, const char **wha
   if (p->pid < 0)
     goto out;
   if (p->pid == 0)
-    child_exec(h->path, argv, envp, in[0], out[1], errp[1], ex[1]);
+    child_exec(h->path, argv, envp, in[0], out[1], errp[1], ex[1], sb);
 
   close_fd(&ex[1]);
-  saved = read_exec_errno(ex[0]);
-  *what = "exec";
-  if (saved != 0) {
+  if (read_child_failure(ex[0], &failure) < 0) {
     waitpid(p->pid, NULL, 0);
-    errno = saved;
+    *what = failure.step == STEP_SECCOMP ? "install the seccomp filter" : "exec";
+    errno = failure.errnum;
     goto out;
   }
   *what = "pidfd_open";
@@ -209,7 +245,7 @@ out:
     close_fd(&ex[i]);
   }
   free(argv);
-  if (h->env_len > 0)
+  if (h->env_len > 0 || sb != NULL)
     free(envp);
   errno = saved;
   return ret;
@@ -393,14 +429,14 @@ static int report_status(struct sbx_error *err, const char *phase, size_t i, con
 }
 
 static int run_one(const struct oci_hook *h, size_t i, const char *state, const char *phase,
-                   struct sbx_error *err)
+                   const struct sbx_hook_sandbox *sb, struct sbx_error *err)
 {
   struct capture out = { NULL, 0 }, errc = { NULL, 0 };
   struct hook_proc p;
   const char *what = "";
   int status = 0, r, ret = -1;
 
-  if (spawn(h, &p, &what) < 0)
+  if (spawn(h, sb, &p, &what) < 0)
     return sbx_fail(err, errno, "%s hook #%zu %s: %s", phase, i, h->path, what);
   r = supervise(&p, state, h->has_timeout ? h->timeout : 0, &out, &errc, &status);
   if (r < 0)
@@ -451,7 +487,8 @@ static void restore_sigpipe(const sigset_t *old, bool was_pending)
 }
 
 int sbx_hooks_run(const struct oci_hook_list *hooks, const char *state_json,
-                  const char *phase_name, struct sbx_error *err)
+                  const char *phase_name, const struct sbx_hook_sandbox *sb,
+                  struct sbx_error *err)
 {
   sigset_t old;
   bool was_pending;
@@ -461,7 +498,7 @@ int sbx_hooks_run(const struct oci_hook_list *hooks, const char *state_json,
     return 0;
   block_sigpipe(&old, &was_pending);
   for (size_t i = 0; i < hooks->len && ret == 0; i++)
-    ret = run_one(&hooks->hooks[i], i, state_json, phase_name, err);
+    ret = run_one(&hooks->hooks[i], i, state_json, phase_name, sb, err);
   restore_sigpipe(&old, was_pending);
   return ret;
 }

@@ -275,6 +275,8 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
   if (sbx_rootfs_prepare(&rs, err) < 0)
     return -1;
   if (c->hooks && sbx_hooks_run(&c->hooks->create_container, state_json, "createContainer",
+                                &(struct sbx_hook_sandbox){ .default_env = p->env,
+                                                            .default_env_len = p->env_len },
                                 err) < 0)
     return -1;
   if (!a->no_new_keyring && join_session_keyring(err) < 0)
@@ -337,6 +339,25 @@ static int wait_for_start(const struct sbx_init_args *a, const char *plan, char 
   return 0;
 }
 
+/* startContainer hooks run the image's binaries inside the container: under
+ * its filters, as runc runs them, the policy's layer included.  A config
+ * filter with SCMP_ACT_NOTIFY is left out: the agent gets one listener, the
+ * user process's, installed after the hooks; the hook's own would have
+ * nobody to answer it. */
+static int run_start_container_hooks(const struct sbx_init_args *a, const char *state_json,
+                                     struct sbx_error *err)
+{
+  const struct oci_process *p = a->config->process;
+  struct sbx_hook_sandbox sb = {
+    .default_env = p->env, .default_env_len = p->env_len,
+    .seccomp = { &a->policy_seccomp, a->seccomp.notify ? NULL : &a->seccomp },
+    .no_new_privs = p->no_new_privileges,
+  };
+
+  return sbx_hooks_run(&a->config->hooks->start_container, state_json, "startContainer", &sb,
+                       err);
+}
+
 static __attribute__((noreturn)) void init_run(const struct sbx_init_args *a)
 {
   const struct oci_config *c = a->config;
@@ -355,7 +376,7 @@ static __attribute__((noreturn)) void init_run(const struct sbx_init_args *a)
   }
   if (wait_for_start(a, fs.plan_text, &state_json, &err) < 0)
     goto fail;
-  if (c->hooks && sbx_hooks_run(&c->hooks->start_container, state_json, "startContainer", &err) < 0)
+  if (c->hooks && run_start_container_hooks(a, state_json, &err) < 0)
     goto fail;
   if (become_user_process(a, agent, state_json, fs.e.ruleset, &err) < 0)
     goto fail;

@@ -233,3 +233,93 @@ failing_hook_case() {
 	no_state "$CID"
 	no_mounts "$BUNDLE"
 }
+
+# ---------------------------------------------------------------------------
+# startContainer hooks run the image's binaries inside the container: under
+# its seccomp filters, as runc runs them (issue 10, item 7)
+
+# start_hook 'SHELL COMMAND': one startContainer hook, /bin/sh -c COMMAND
+start_hook() {
+	cfg '.hooks = {startContainer: [{path: "/bin/sh", args: ["sh", "-c", $c]}]}' --arg c "$1"
+}
+
+@test "startContainer hook under the config's filter: mkdir -> SCMP_ACT_KILL kills the hook and fails the start" {
+	cfg '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_KILL"}]}'
+	start_hook 'mkdir /dev/shm/foo'
+	set_args true
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	# agentsbx: "killed by signal SIGSYS"; runc: "bad system call"
+	[[ "$output" == *SIGSYS* || "$output" == *"bad system call"* ]]
+}
+
+@test "startContainer hook under the config's filter without noNewPrivileges too" {
+	cfg '.process.noNewPrivileges = false | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 100}]}'
+	start_hook 'mkdir /dev/shm/foo'
+	set_args true
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Network is down"* ]]
+	# and a hook the filter lets through runs
+	start_hook 'echo ran >/dev/shm/ran && grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status >/dev/shm/ran'
+	cfg '.process.args = ["sh", "-c", "cat /dev/shm/ran"]'
+	run sbx run "$CID-2"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx $'Seccomp:\t2' <<<"$output"
+	grep -qx $'NoNewPrivs:\t0' <<<"$output"
+}
+
+@test "startContainer hook: noNewPrivileges holds for the hook as for the process" {
+	cfg '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+		syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO"}]}'
+	start_hook 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status >/dev/shm/hook'
+	set_cmd 'cat /dev/shm/hook'
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx $'Seccomp:\t2' <<<"$output"
+	grep -qx $'NoNewPrivs:\t1' <<<"$output"
+}
+
+@test "startContainer hook under the policy's seccomp layer: root in the hook cannot unshare" {
+	requires_agentsbx "the agent sandbox policy"
+	# the built-in default policy (agent-safe), whose layer denies unshare
+	export AGENTSBX_CONFIG_DIR="$BATS_TEST_TMPDIR/etc-agentsbx"
+	mkdir -p "$AGENTSBX_CONFIG_DIR"
+	grant_all_caps
+	start_hook 'unshare -U true'
+	set_args true
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"startContainer hook #0"* ]]
+	[[ "$output" == *"unshare"*"Operation not permitted"* ]]
+	# the same hook without the denied call runs: the start works
+	start_hook 'true'
+	run sbx run "$CID-2"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "in-container hooks without env get the process's env, never the caller's" {
+	cfg '.process.env += ["PROCESS_VAR=from-process"]'
+	# createContainer runs before pivot_root (its paths are the host's)
+	cfg '.hooks = {createContainer: [{path: "/bin/sh", args: ["sh", "-c", ("env >" + $f)]}],
+		startContainer: [{path: "/bin/sh", args: ["sh", "-c", "env >/dev/shm/sc-env"]}]}' \
+		--arg f "$BATS_TEST_TMPDIR/cc-env"
+	set_cmd 'cat /dev/shm/sc-env'
+	run env SBX_TEST_CALLER=caller-marker "$AGENTSBX" --root "$SBX_ROOT" run "$CID"
+	echo "$CID" >>"$BATS_TEST_TMPDIR/.ids"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *caller-marker* ]]
+	grep -qx PROCESS_VAR=from-process <<<"$output"
+	cat "$BATS_TEST_TMPDIR/cc-env"
+	! grep -q caller-marker "$BATS_TEST_TMPDIR/cc-env"
+	grep -qx PROCESS_VAR=from-process "$BATS_TEST_TMPDIR/cc-env"
+}

@@ -502,6 +502,20 @@ notify_profile() {
 	grep -q "Network is down" "$BG_ERR"
 }
 
+@test "SCMP_ACT_NOTIFY with a startContainer hook: the hook runs, the agent gets the process's listener" {
+	start_agent SECCOMP_AGENT_CONTINUE=mkdir,mkdirat
+	notify_profile
+	cfg '.hooks = {startContainer: [{path: "/bin/sh", args: ["sh", "-c", "mkdir /dev/shm/by-hook"]}]}'
+	set_cmd 'mkdir /tmp/foo && ls -d /dev/shm/by-hook /tmp/foo'
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = /dev/shm/by-hook ]
+	[ "${lines[1]}" = /tmp/foo ]
+	jq -e --arg id "$CID" '.state.id == $id and .pid > 0' "$AGENT_OUT/state.json"
+	grep -E '^mkdir(at)? [0-9]+$' "$AGENT_OUT/log"
+}
+
 @test "SCMP_ACT_NOTIFY: no agent listening fails create and leaves nothing" {
 	AGENT_DIR="$(mktemp -d /tmp/sbx-agent.XXXXXX)"
 	AGENT_SOCK="$AGENT_DIR/agent.sock"
