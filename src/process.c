@@ -191,16 +191,17 @@ static int cloexec_listed_fds(unsigned first, struct sbx_error *err)
     close(dir);
     return sbx_fail(err, errno, "read /proc/self/fd");
   }
-  errno = 0;
-  while ((e = readdir(d)) != NULL) {
+  for (;;) {
     long fd;
+    errno = 0;
+    if ((e = readdir(d)) == NULL)
+      break;
     if (!sbx_parse_long(e->d_name, &fd))
       continue;
     saw_self |= fd == dir;
     if (fd >= (long)first && fd != dir && fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 &&
         errno != EBADF)
       break;
-    errno = 0;
   }
   if (errno != 0) {
     sbx_fail(err, errno, "mark the fds of /proc/self/fd close-on-exec");
