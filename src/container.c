@@ -41,6 +41,7 @@
 #include "policy_seccomp.h"
 #include "seccomp_filter.h"
 #include "namespaces.h"
+#include "network.h"
 #include "process.h"
 #include "spawn.h"
 #include "sync.h"
@@ -154,6 +155,7 @@ static int load_config(struct create *c, struct sbx_error *err)
  * exec) is the overlaid one. */
 static int apply_policy(struct create *c, struct sbx_error *err)
 {
+  cleanup_free char *note = NULL;
   char *msg = NULL;
 
   if (sbx_policy_for_container(c->ctx, c->config, &c->policy_doc, err) < 0 ||
@@ -161,6 +163,10 @@ static int apply_policy(struct create *c, struct sbx_error *err)
     return -1;
   if (!c->policy.active)
     return 0;
+  if (sbx_network_claim_namespace(c->policy_doc->network, c->config->linux_, &note, err) < 0)
+    return sbx_wrap(err, "policy %s", c->policy.name);
+  if (note)
+    sbx_log(c->ctx, SBX_LOG_WARNING, "%s", note);
   if (sbx_policy_seccomp_compile(sbx_policy_seccomp_layer(c->policy.seccomp,
                                                           sbx_fs_policy_needed(c->policy_doc)),
                                  &c->policy_seccomp, err) < 0)
