@@ -97,7 +97,21 @@ static void create_release(struct create *c)
   free(c->fs_policy);
 }
 
-/* Undo a failed create: the process, its cgroup, the state directory. */
+/* The network rules left in a namespace that outlives the container. */
+static int release_network(const struct sbx_context *ctx, const char *id)
+{
+  cleanup_free char *record = sbx_state_file(ctx, id, "network");
+  cleanup_error struct sbx_error err = { 0 };
+
+  if (record == NULL || sbx_network_release(record, &err) < 0) {
+    sbx_log(ctx, SBX_LOG_WARNING, "container %s: %s", id, err.msg ? err.msg : "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+/* Undo a failed create: the process, its cgroup, the network rules in a
+ * namespace that outlives it, the state directory. */
 static void create_rollback(struct create *c)
 {
   if (c->pid > 0) {
@@ -106,6 +120,8 @@ static void create_rollback(struct create *c)
   }
   if (c->cgroup)
     sbx_cgroup_destroy(c->cgroup, NULL);
+  if (c->state_dir_made)
+    release_network(c->ctx, c->id);
   if (c->state_dir_made)
     sbx_monitor_stop(c->ctx, c->id);
   if (c->state_dir_made)
@@ -271,7 +287,7 @@ static void init_args(struct create *c, struct sbx_init_args *a, unsigned long f
     .in_userns = oci_linux_namespace(c->config->linux_, "user") != NULL,
     .new_cgroupns = (sbx_ns_new_flags(c->config->linux_) & CLONE_NEWCGROUP) != 0,
     .cgroup_path = c->cgroup_path, .mntns_fd = -1, .seccomp = c->seccomp,
-    .policy_seccomp = c->policy_seccomp, .isolate_network = c->policy.isolate_network,
+    .policy_seccomp = c->policy_seccomp,
     .fs_policy = c->fs_policy,
   };
 }
@@ -406,6 +422,21 @@ static int save_landlock(struct create *c, const char *plan, struct sbx_error *e
   return sbx_write_file_atomic(path, plan, strlen(plan), 0600, err);
 }
 
+/* The network rules, in the namespace the hooks have plumbed. */
+static int enforce_network(struct create *c, struct sbx_error *err)
+{
+  const struct oci_namespace *ns = oci_linux_namespace(c->config->linux_, "network");
+  cleanup_free char *record = sbx_state_file(c->ctx, c->id, "network");
+  struct sbx_network_target t = {
+    .id = c->id, .pid = c->pid, .mode = c->policy.active ? c->policy.network : SBX_NET_UNRESTRICTED,
+    .persistent_path = ns ? ns->path : NULL, .record_file = record,
+  };
+
+  if (record == NULL)
+    return sbx_fail(err, ENOMEM, "state");
+  return sbx_network_enforce(&t, err);
+}
+
 /* The parent's half of the sync protocol, from clone to "created". */
 static int drive_init(struct create *c, struct sbx_error *err)
 {
@@ -434,7 +465,7 @@ static int drive_init(struct create *c, struct sbx_error *err)
   state_json = sbx_container_hook_state(c->id, c->pid, "creating", c->bundle, cfg);
   if (state_json == NULL)
     return sbx_fail(err, ENOMEM, "state");
-  if (run_runtime_hooks(c, state_json, err) < 0)
+  if (run_runtime_hooks(c, state_json, err) < 0 || enforce_network(c, err) < 0)
     return -1;
   if (sbx_sync_send(c->sync, SYNC_CONTINUE, 0, state_json, strlen(state_json)) < 0)
     return sbx_fail(err, errno, "sync with the container process");
@@ -693,6 +724,7 @@ int sbx_container_delete(const struct sbx_context *ctx, const char *id, bool for
     /* A directory without state.json is a create that died half-way. */
     if (force || (err && err->errnum == ENOENT)) {
       sbx_error_clear(err);
+      release_network(ctx, id);
       return sbx_state_remove_dir(ctx, id, err);
     }
     return -1;
@@ -712,6 +744,11 @@ int sbx_container_delete(const struct sbx_context *ctx, const char *id, bool for
   if (load_config_copy(ctx, id, &config, NULL) == 0 && config->hooks) {
     cleanup_free char *json = sbx_container_hook_state(id, st.pid, "stopped", st.bundle, config);
     warn_hooks(ctx, &config->hooks->poststop, json, "poststop");
+  }
+  if (release_network(ctx, id) < 0 && !force) {
+    sbx_fail(err, EBUSY, "container `%s`: its network rules could not be removed (see the "
+             "warning); delete -f removes the rest", id);
+    goto out;
   }
   sbx_monitor_stop(ctx, id);
   audit_deleted(ctx, &st);

@@ -25,7 +25,6 @@
 #include "hooks.h"
 #include "landlock.h"
 #include "mounts.h"
-#include "network.h"
 #include "policy.h"
 #include "process.h"
 #include "sync.h"
@@ -269,9 +268,6 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
   if (sbx_sync_expect(a->sync_fd, SYNC_CONTINUE, NULL, &state_json, err) < 0)
     return -1;
   *state_json_out = state_json;
-  /* After the runtime's hooks, which is when engines plumb interfaces in. */
-  if (a->isolate_network && sbx_network_isolate(err) < 0)
-    return -1;
   if (sbx_rootfs_prepare(&rs, err) < 0)
     return -1;
   if (c->hooks && sbx_hooks_run(&c->hooks->create_container, state_json, "createContainer",
@@ -466,7 +462,7 @@ fail_sync:
 struct init_wire {
   int32_t fifo_fd, console_fd, preserve_fds, mntns_fd;
   uint32_t seccomp_flags, policy_seccomp_flags;
-  uint8_t seccomp_notify, isolate_network;
+  uint8_t seccomp_notify, unused;
   uint8_t no_pivot, no_new_keyring, new_userns, in_userns, new_cgroupns, exec_mode;
   struct sbx_caps caps;
   uint32_t len[WIRE_PARTS];
@@ -489,7 +485,6 @@ int sbx_init_args_send(int fd, const struct sbx_init_args *a, struct sbx_error *
     .in_userns = a->in_userns, .new_cgroupns = a->new_cgroupns, .caps = a->caps,
     .exec_mode = a->exec_mode, .seccomp_flags = a->seccomp.flags,
     .seccomp_notify = a->seccomp.notify, .policy_seccomp_flags = a->policy_seccomp.flags,
-    .isolate_network = a->isolate_network,
   };
   cleanup_free char *buf = NULL;
   size_t total = sizeof w;
@@ -545,7 +540,6 @@ static int init_args_recv(int fd, struct sbx_init_args *a, char **data, struct s
     .policy_seccomp = { .bpf = w.len[WIRE_POLICY_SECCOMP] ? (void *)parts[WIRE_POLICY_SECCOMP]
                                                           : NULL,
                         .len = w.len[WIRE_POLICY_SECCOMP], .flags = w.policy_seccomp_flags },
-    .isolate_network = w.isolate_network,
   };
   a->config = oci_config_parse(parts[3], w.len[3] - 1, &msg);
   if (a->config == NULL)

@@ -30,7 +30,6 @@ struct sbx_init_args {
   bool exec_mode;             /* exec into a running container, no setup */
   struct sbx_seccomp_program seccomp; /* compiled by the runtime; bpf NULL: none */
   struct sbx_seccomp_program policy_seccomp; /* the policy's layer, on top */
-  bool isolate_network;       /* policy network none in an engine's netns */
   const char *fs_policy;      /* create: the effective policy (canonical
                                  JSON) when it restricts the filesystem or
                                  exec, else "" */

@@ -6,6 +6,11 @@
  *   allowlist) such a namespace is never changed: `none` gives the container
  *   a namespace of its own (only lo), `allowlist` fails create naming the
  *   conflict (it has no way out of its own yet).
+ * - Rules: one nftables table per container in the container's network
+ *   namespace (nftables.c), installed by the runtime after the createRuntime
+ *   hooks (engines plumb their veths then), before the container's process
+ *   runs; they cover every interface, also one added later.  Removed by
+ *   delete or a failed create when the namespace outlives the container.
  */
 #ifndef SBX_NETWORK_H
 #define SBX_NETWORK_H
@@ -35,8 +40,26 @@ int sbx_netns_owner(const char *path, int fd, enum sbx_netns_owner *out, struct 
 int sbx_network_claim_namespace(enum sbx_net_mode mode, struct oci_linux *l, char **note,
                                 struct sbx_error *err);
 
-/* Interim (until the rules replace it): every interface but lo down in the
- * current namespace. */
-int sbx_network_isolate(struct sbx_error *err);
+/* The container whose namespace gets the rules. */
+struct sbx_network_target {
+  const char *id;                /* the container id (names the nft table) */
+  pid_t pid;                     /* its init, in its network namespace */
+  enum sbx_net_mode mode;        /* unrestricted: nothing to do */
+  const char *persistent_path;   /* the config's namespace path (an engine's namespace,
+                                  * outliving the container), or NULL */
+  const char *record_file;       /* where to note the table for delete when persistent */
+};
+
+/* After the createRuntime hooks, before the container's process runs:
+ * install the mode's table in /proc/PID/ns/net, checked (by identity) to
+ * be neither the runtime's nor the host's.  With a persistent namespace
+ * the record is written first, so a crash at any later point still leaves
+ * delete -f what it needs. */
+int sbx_network_enforce(const struct sbx_network_target *t, struct sbx_error *err);
+
+/* delete, delete -f and a failed create: remove the table recorded in
+ * record_file when that very namespace (same identity) still exists, then
+ * the record.  No record: nothing to do. */
+int sbx_network_release(const char *record_file, struct sbx_error *err);
 
 #endif

@@ -155,8 +155,10 @@ static int apply_limits(const struct sbx_policy_limits *lim, struct oci_config *
   return 0;
 }
 
-/* network none: a namespace of the container's own (only loopback) when
- * the config shares the host's; an engine's namespace is isolated by init. */
+/* network none / allowlist: rules in the container's network namespace
+ * (network.c), which must be one the container cannot change (no
+ * CAP_NET_ADMIN, no CAP_NET_RAW) and not the runtime's: a namespace of its
+ * own when the config gives none. */
 static int apply_network(const struct sbx_policy *p, struct oci_config *c,
                          struct sbx_policy_effects *fx, struct sbx_error *err)
 {
@@ -164,12 +166,16 @@ static int apply_network(const struct sbx_policy *p, struct oci_config *c,
   const struct oci_namespace *ns = oci_linux_namespace(l, "network");
   struct oci_namespace *grown;
 
-  if (p->network != SBX_NET_NONE)
+  fx->network = p->network;
+  if (p->network == SBX_NET_UNRESTRICTED)
     return 0;
-  if (has_cap(c->process, "CAP_NET_ADMIN") || has_cap(c->process, "CAP_NET_RAW"))
-    return sbx_invalid(err, "policy %s: network.mode none cannot hold with CAP_NET_ADMIN or "
-                       "CAP_NET_RAW allowed", p->name);
-  fx->isolate_network = true;
+  for (size_t i = 0; i < 2; i++) {
+    const char *cap = i ? "CAP_NET_RAW" : "CAP_NET_ADMIN";
+    if (has_cap(c->process, cap))
+      return sbx_invalid(err, "policy %s: network.mode %s cannot hold with %s allowed (root "
+                         "with it could remove the network rules): capabilities.allow",
+                         p->name, sbx_net_mode_name(p->network), cap);
+  }
   if (ns)
     return 0;
   grown = realloc(l->namespaces, (l->namespaces_len + 1) * sizeof *grown);
@@ -184,6 +190,7 @@ int sbx_policy_apply(const struct sbx_policy *p, struct oci_config *c, const cha
                      struct sbx_policy_effects *fx, struct sbx_error *err)
 {
   memset(fx, 0, sizeof *fx);
+  fx->network = SBX_NET_UNRESTRICTED;
   if (p == NULL || p->passthrough)
     return 0;
   if (c->process == NULL || c->linux_ == NULL)

@@ -4,9 +4,10 @@
  * changes: capabilities intersected with the allowed ones, no_new_privs,
  * the environment scrubbed, limits as cgroup limits and rlimits (the
  * tighter of config and policy), a network namespace of its own for
- * network "none", size-limited tmpfs mounts on the writable scratch
- * directories (limits.scratch).  The rest of the policy (its seccomp layer, network
- * isolation inside an engine's namespace, time limits, audit) is carried
+ * network "none" and "allowlist" when the config has none, size-limited
+ * tmpfs mounts on the writable scratch directories (limits.scratch).  The
+ * rest of the policy (its seccomp layer, the network rules in the
+ * container's namespace, time limits, audit) is carried
  * in sbx_policy_effects for create, init and the watcher to enforce. */
 #ifndef SBX_POLICY_APPLY_H
 #define SBX_POLICY_APPLY_H
@@ -21,7 +22,7 @@
 
 struct sbx_policy_effects {
   bool active;                   /* false: preset none, exact runc */
-  bool isolate_network;          /* take every non-loopback interface down */
+  enum sbx_net_mode network;     /* none / allowlist: rules in the container's netns */
   enum sbx_seccomp_mode seccomp;
   int64_t timeout_s, lifetime_s; /* <= 0: none */
   char *name;

@@ -112,3 +112,152 @@ host_setup() {
 	[[ "$output" == *"${HOSTNS}v"* ]]
 	ns_intact "$HOSTNS"
 }
+
+# ---- the probe and the peer ----
+
+# netprobe (tests/tools/netprobe.c), static, at /bin/netprobe in the rootfs
+install_probe() {
+	local bin="$BATS_RUN_TMPDIR/netprobe"
+	if [ ! -x "$bin" ]; then
+		gcc -static -O2 -o "$bin.$$" "$REPO_TOP/tests/tools/netprobe.c" && mv "$bin.$$" "$bin"
+	fi
+	cp "$bin" "$ROOTFS/bin/netprobe"
+}
+
+# engine_setup: the container's namespace NETPc (given by path, as an engine
+# gives it) with a veth to NETPp, where TCP listeners greet "reached" (7777,
+# 8080, 25, 22) and a UDP listener on 7778 logs every datagram to $UDPLOG;
+# ICMP datagram sockets allowed in NETPc (as Docker does).
+engine_setup() {
+	veth_pair c p
+	CNS="${NETP}c" PNS="${NETP}p" UDPLOG="$BATS_TEST_TMPDIR/udp.log"
+	: >"$UDPLOG"
+	in_ns "$CNS" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+	local port
+	for port in 7777 8080 25 22; do
+		nsenter --net="/run/netns/$PNS" socat "TCP6-LISTEN:$port,fork,reuseaddr,ipv6-v6only=0" SYSTEM:"echo reached" </dev/null >/dev/null 2>&1 3>&- &
+		track_pid $!
+	done
+	nsenter --net="/run/netns/$PNS" socat -u "UDP6-RECV:7778,ipv6-v6only=0" "OPEN:$UDPLOG,creat,append" </dev/null >/dev/null 2>&1 3>&- &
+	track_pid $!
+	wait_for 5 in_ns "$PNS" sh -c 'ss -Htln | grep -q ":22 " && ss -Huln | grep -q ":7778 "'
+	add_ns network "/run/netns/$CNS"
+	install_probe
+}
+
+# the probes run by the container: one line per probe, "NAME RESULT"
+PROBES='for a in 192.0.2.2 2001:db8::2; do
+	echo "tcp $a $(netprobe tcp $a 7777)"
+	echo "udp $a $(netprobe udp $a 7778)"
+	echo "icmp $a $(netprobe icmp $a)"
+done
+netprobe listen 9000 && echo "lo $(netprobe tcp 127.0.0.1 9000)"'
+
+# result NAME ADDR: the result word of one probe in $output
+result() { awk -v n="$1" -v a="$2" '$1 == n && $2 == a { $1 = ""; $2 = ""; sub(/^ +/, ""); print }' <<<"$output"; }
+
+# nothing got through: every probe refused at once, nothing logged by the peer
+all_refused() {
+	local a
+	for a in 192.0.2.2 2001:db8::2; do
+		[[ "$(result tcp $a)" =~ ^(ECONNREFUSED|EHOSTUNREACH)$ ]] || { echo "tcp $a: $(result tcp $a)" >&2; return 1; }
+		[[ "$(result udp $a)" =~ ^(ECONNREFUSED|EHOSTUNREACH|EPERM|sent)$ ]] || { echo "udp $a: $(result udp $a)" >&2; return 1; }
+		[[ "$(result icmp $a)" =~ ^(EHOSTUNREACH|ECONNREFUSED|EPERM|EACCES)$ ]] || { echo "icmp $a: $(result icmp $a)" >&2; return 1; }
+	done
+	[ ! -s "$UDPLOG" ] || { echo "the peer received UDP:" >&2; cat "$UDPLOG" >&2; return 1; }
+	[ "$(awk '$1 == "lo" { print $2, $3 }' <<<"$output")" = "ok loopback" ] || { echo "loopback broken" >&2; return 1; }
+}
+
+# the nft tables in the container's namespace
+ns_tables() { in_ns "$CNS" nft list tables; }
+
+# ---- issue 10 item 5: network none holds after create ----
+
+@test "network none in an engine's namespace: TCP, UDP, ICMP over IPv4 and IPv6 refused at once, loopback works; the table goes with delete" {
+	engine_setup
+	# control: unrestricted, everything reaches the peer
+	echo '{"extends": "agent-safe", "network": {"mode": "unrestricted"}}' >"$BATS_TEST_TMPDIR/open.json"
+	set_cmd "$PROBES"
+	run sbx --policy "$BATS_TEST_TMPDIR/open.json" run "$CID"
+	[ "$(result tcp 192.0.2.2)" = "ok reached" ]
+	[ "$(result tcp 2001:db8::2)" = "ok reached" ]
+	[ "$(result icmp 192.0.2.2)" = ok ]
+	[ "$(result icmp 2001:db8::2)" = ok ]
+	wait_for 3 test -s "$UDPLOG"
+	: >"$UDPLOG"
+	sbx delete -f "$CID" 2>/dev/null || true
+	# network none (the default agent-safe)
+	set_args sleep 1000
+	run_bg sbx run -d "$CID"
+	[ "$status" -eq 0 ]
+	ns_tables | grep -q 'table inet agentsbx_'
+	run sbx exec "$CID" sh -c "$PROBES"
+	all_refused
+	sbx kill "$CID" KILL
+	wait_status "$CID" stopped
+	sbx delete "$CID"
+	[ -z "$(ns_tables)" ]
+	# the namespace itself is the engine's: its link is still up
+	in_ns "$CNS" ip -o link show "${CNS}v" | grep -q 'state UP'
+}
+
+@test "network none: a createContainer hook bringing a link up and addressing it does not open the network" {
+	engine_setup
+	in_ns "$CNS" sh -c "ip addr flush dev ${CNS}v; ip link set ${CNS}v down"
+	cfg '.hooks.createContainer = [{path: "/bin/sh", args: ["sh", "-c", $s]}]' \
+		--arg s "ip link set ${CNS}v up && ip addr add 192.0.2.1/24 dev ${CNS}v && ip -6 addr add 2001:db8::1/64 dev ${CNS}v nodad"
+	set_cmd "$PROBES"
+	run sbx run "$CID"
+	in_ns "$CNS" ip -o link show "${CNS}v" | grep -q 'state UP'
+	all_refused
+}
+
+@test "network none: a poststart hook or the host bringing a link up after create does not open the network" {
+	engine_setup
+	in_ns "$CNS" sh -c "ip addr flush dev ${CNS}v; ip link set ${CNS}v down"
+	cfg '.hooks.poststart = [{path: "/usr/bin/nsenter", args: ["nsenter", $n, "ip", "link", "set", $v, "up"]}]' \
+		--arg n "--net=/run/netns/$CNS" --arg v "${CNS}v"
+	set_args sleep 1000
+	create_container "$CID"
+	# the host (an engine's late CNI step) addresses it after create
+	in_ns "$CNS" sh -c "ip addr add 192.0.2.1/24 dev ${CNS}v; ip -6 addr add 2001:db8::1/64 dev ${CNS}v nodad"
+	sbx start "$CID"
+	in_ns "$CNS" ip -o link show "${CNS}v" | grep -q 'state UP'
+	run sbx exec "$CID" sh -c "$PROBES"
+	all_refused
+}
+
+@test "network none: root with every capability but NET_ADMIN/NET_RAW cannot flush the rules" {
+	engine_setup
+	echo '{"extends": "agent-safe", "seccomp": "config", "filesystem": {"default": "write", "rules": []},
+	       "capabilities": {"allow": ["CAP_SYS_ADMIN", "CAP_SYS_CHROOT", "CAP_DAC_OVERRIDE", "CAP_SYS_PTRACE",
+	         "CAP_BPF", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SETUID", "CAP_SETGID", "CAP_MKNOD"]}}' >"$BATS_TEST_TMPDIR/root.json"
+	grant_all_caps
+	add_mount '{"destination": "/host", "type": "bind", "source": "/", "options": ["rbind", "ro"]}'
+	set_cmd "chroot /host nft flush ruleset 2>&1; chroot /host ip link set lo down 2>&1; $PROBES"
+	run sbx --policy "$BATS_TEST_TMPDIR/root.json" run "$CID"
+	[[ "$output" == *"Operation not permitted"* ]]
+	all_refused
+	[ -z "$(ns_tables)" ]
+}
+
+@test "network none: a failed create removes its table from the engine's namespace" {
+	engine_setup
+	cfg '.hooks.createContainer = [{path: "/bin/false"}]'
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	no_state "$CID"
+	[ -z "$(ns_tables)" ]
+}
+
+@test "network none: delete -f after kill -9 of the container removes the table" {
+	engine_setup
+	set_args sleep 1000
+	run_bg sbx run -d "$CID"
+	[ "$status" -eq 0 ]
+	ns_tables | grep -q 'table inet agentsbx_'
+	kill -9 "$(container_pid "$CID")"
+	sbx delete -f "$CID"
+	[ -z "$(ns_tables)" ]
+	no_state "$CID"
+}

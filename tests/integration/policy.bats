@@ -458,7 +458,7 @@ setup_veth() {
 	set_cmd 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 10.213.0.2 7777'
 	run sbx --policy "$BATS_TEST_TMPDIR/open.json" run "$CID"
 	[[ "$output" == *reached* ]]
-	# under network none it cannot (and the interface stays down after)
+	# under network none it cannot (the rules in its namespace refuse it)
 	set_cmd 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 10.213.0.2 7777 2>&1; echo rc=$?'
 	run sbx run "$CID"
 	[[ "$output" != *reached* ]]
