@@ -8,21 +8,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cli.h"
 #include "oci_spec.h"
+#include "net_policy.h"
 #include "policy.h"
 #include "utils.h"
 
 static const char usage_text[] =
   "Usage: agentsbx policy check FILE...\n"
   "       agentsbx policy show [--bundle BUNDLE] [--policy NAME|FILE] [--digest]\n"
-  "       agentsbx policy explain [--bundle BUNDLE] [--policy NAME|FILE] PATH...\n"
+  "       agentsbx policy explain [--bundle BUNDLE] [--policy NAME|FILE] PATH|HOST[:PORT]|ADDR[:PORT]...\n"
   "       agentsbx policy presets\n"
   "\n"
   "  check    validate policy files: every error, then warnings (exit 1 on any error)\n"
   "  show     the effective policy (sources, presets, extends, annotations) as JSON\n"
-  "  explain  each container path's permission and the rule that decided it\n"
+  "  explain  each container path's permission, or whether a host or address (and\n"
+  "           port) may be reached, and the rule that decided it\n"
   "  presets  list the built-in policies\n"
   "\n"
   "AGENTSBX_CONFIG_DIR replaces " SBX_POLICY_CONFIG_DIR " (policy.json, policies/NAME.json).\n";
@@ -116,6 +119,35 @@ static void print_if_created_later(const struct sbx_policy *p, const char *path,
     printf("; if created later: %s", sbx_perm_name(parent));
 }
 
+/* explain for the network: "HOST[:PORT]" or "ADDR[:PORT]" ([v6]:PORT). */
+static int explain_network(struct cli_globals *g, const struct sbx_policy *p, const char *arg)
+{
+  struct sbx_net_entry e;
+  struct sbx_net_verdict v;
+  const char *why;
+  cleanup_free char *text = NULL;
+
+  if (!sbx_net_entry_parse(arg, &e, &why))
+    return cli_usage_error(g, "policy explain", "`%s`: %s (a container path is absolute)", arg, why);
+  if (e.kind == SBX_NET_ENTRY_DOMAIN ||
+      (e.kind == SBX_NET_ENTRY_CIDR && e.prefix != (e.family == AF_INET ? 32u : 128u)))
+    return cli_usage_error(g, "policy explain", "`%s`: explain one host or address, not a pattern",
+                           arg);
+  if (e.kind == SBX_NET_ENTRY_HOST)
+    sbx_net_decide_name(p, e.name, e.port, &v);
+  else
+    sbx_net_decide_addr(p, e.family, e.addr, e.port, &v);
+  text = sbx_net_verdict_text(p, &v);
+  printf("%s\t%s\t%s", arg, v.allowed ? "allowed" : "refused", text ? text : "?");
+  if (e.kind == SBX_NET_ENTRY_HOST && v.allowed && v.reason == SBX_NET_BY_ALLOW)
+    printf(p->network_block_private ? "; its addresses as resolved, except private ones" :
+                                      "; its addresses as resolved");
+  else if (e.kind == SBX_NET_ENTRY_CIDR && v.reason == SBX_NET_BY_DEFAULT)
+    printf("; reachable only while an allowed name resolves to it");
+  putchar('\n');
+  return 0;
+}
+
 static int policy_show_explain(struct cli_globals *g, int argc, char **argv, bool explain)
 {
   static const struct option opts[] = {
@@ -156,7 +188,7 @@ static int policy_show_explain(struct cli_globals *g, int argc, char **argv, boo
   if (!explain && optind < argc)
     return cli_usage_error(g, cmd, "unexpected argument `%s`", argv[optind]);
   if (explain && optind >= argc)
-    return cli_usage_error(g, cmd, "requires at least one container path");
+    return cli_usage_error(g, cmd, "requires at least one container path, host or address");
   if (effective(g, bundle, flag, &p) < 0)
     return 1;
   if (!explain) {
@@ -171,8 +203,12 @@ static int policy_show_explain(struct cli_globals *g, int argc, char **argv, boo
   }
   for (int i = optind; i < argc; i++) {
     struct sbx_policy_decision d;
-    if (argv[i][0] != '/')
-      return cli_usage_error(g, cmd, "`%s` is not an absolute container path", argv[i]);
+    if (argv[i][0] != '/') {
+      int rc = explain_network(g, p, argv[i]);
+      if (rc != 0)
+        return rc;
+      continue;
+    }
     sbx_policy_decide(p, argv[i], &d);
     printf("%s\t%s\t", argv[i], sbx_perm_name(d.permission));
     if (p->passthrough) {

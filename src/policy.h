@@ -109,7 +109,9 @@ enum {
   SBX_PK_LIM_OPEN_FILES = 1u << 18, SBX_PK_LIM_FILE_SIZE = 1u << 19,
   SBX_PK_LIM_TIMEOUT = 1u << 20, SBX_PK_LIM_LIFETIME = 1u << 21, SBX_PK_AUDIT_PATH = 1u << 22,
   SBX_PK_FS_ENFORCEMENT = 1u << 23, SBX_PK_SELECTABLE = 1u << 24,
-  SBX_PK_LIM_SCRATCH = 1u << 25,
+  SBX_PK_LIM_SCRATCH = 1u << 25, SBX_PK_NET_DENY = 1u << 26,
+  SBX_PK_NET_BLOCKED_PORTS = 1u << 27, SBX_PK_NET_BLOCK_PRIVATE = 1u << 28,
+  SBX_PK_NET_MAX_CONN = 1u << 29, SBX_PK_NET_DNS_UPSTREAM = 1u << 30,
 };
 
 struct sbx_policy {
@@ -131,8 +133,17 @@ struct sbx_policy {
   char **exec_allow;         /* absolute globs matched against the whole path */
   size_t exec_allow_len;
   enum sbx_net_mode network;
-  char **network_allow;      /* hosts of the (not yet supported) allowlist mode */
+  /* mode allowlist (net_policy.h has the entries' syntax and the matcher) */
+  char **network_allow;      /* entries as written */
   size_t network_allow_len;
+  char **network_deny;       /* same syntax; wins over allow */
+  size_t network_deny_len;
+  int *network_blocked_ports; /* 1..65535; win over both */
+  size_t network_blocked_ports_len;
+  bool network_block_private; /* default true */
+  int64_t network_max_connections; /* -1: unlimited */
+  char **network_dns_upstream; /* "ADDR" / "ADDR:PORT" / "[V6]:PORT"; none: the config's resolv.conf */
+  size_t network_dns_upstream_len;
   bool caps_all;             /* capabilities.allow holds "ALL": keep config's set */
   char **caps_allow;         /* CAP_* names (without "ALL") */
   size_t caps_allow_len;
@@ -216,8 +227,7 @@ void sbx_policy_request_annotations(struct sbx_policy_request *req, const struct
  * the annotation names must be at least as strict as the one that holds
  * without it (3 or 4: the same checks as a tighten document) unless that
  * one lists the name in "selectable"; otherwise create fails (it never falls
- * back).  The network allowlist mode is refused here (not yet supported).
- * warnings may be NULL. */
+ * back).  warnings may be NULL. */
 int sbx_policy_resolve(const struct sbx_policy_request *req, struct sbx_policy **out,
                        struct sbx_diags *warnings, struct sbx_error *err);
 

@@ -23,6 +23,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "json_util.h"
+#include "net_policy.h"
 #include "policy.h"
 #include "policy_internal.h"
 #include "sha256.h"
@@ -96,6 +97,8 @@ struct sbx_policy *sbx_policy_new(void)
   p->annotations = true;
   p->fs_default = SBX_PERM_WRITE;
   p->network = SBX_NET_UNRESTRICTED;
+  p->network_block_private = true;
+  p->network_max_connections = -1;
   p->seccomp = SBX_SECCOMP_CONFIG;
   p->env.inherit = SBX_ENV_INHERIT_ALL;
   p->limits = (struct sbx_policy_limits){ -1, -1, -1, -1, -1, -1, -1, -1 };
@@ -129,6 +132,9 @@ void sbx_policy_free(struct sbx_policy *p)
   sbx_policy_rules_free(p->rules, p->rules_len);
   strv_free_n(p->exec_allow, p->exec_allow_len);
   strv_free_n(p->network_allow, p->network_allow_len);
+  strv_free_n(p->network_deny, p->network_deny_len);
+  free(p->network_blocked_ports);
+  strv_free_n(p->network_dns_upstream, p->network_dns_upstream_len);
   strv_free_n(p->caps_allow, p->caps_allow_len);
   strv_free_n(p->env.allow, p->env.allow_len);
   strv_free_n(p->env.deny, p->env.deny_len);
@@ -211,6 +217,17 @@ struct sbx_policy *sbx_policy_dup(const struct sbx_policy *s)
   p->selectable = strv_dup_n(s->selectable, s->selectable_len, &ok);
   p->exec_allow = strv_dup_n(s->exec_allow, s->exec_allow_len, &ok);
   p->network_allow = strv_dup_n(s->network_allow, s->network_allow_len, &ok);
+  p->network_deny = strv_dup_n(s->network_deny, s->network_deny_len, &ok);
+  p->network_dns_upstream = strv_dup_n(s->network_dns_upstream, s->network_dns_upstream_len, &ok);
+  p->network_blocked_ports = NULL;
+  if (s->network_blocked_ports_len) {
+    p->network_blocked_ports = malloc(s->network_blocked_ports_len * sizeof(int));
+    if (p->network_blocked_ports == NULL)
+      ok = false;
+    else
+      memcpy(p->network_blocked_ports, s->network_blocked_ports,
+             s->network_blocked_ports_len * sizeof(int));
+  }
   p->caps_allow = strv_dup_n(s->caps_allow, s->caps_allow_len, &ok);
   p->env.allow = strv_dup_n(s->env.allow, s->env.allow_len, &ok);
   p->env.deny = strv_dup_n(s->env.deny, s->env.deny_len, &ok);
@@ -564,13 +581,25 @@ static bool check_cap(struct pctx *c, const char *s)
   return true;
 }
 
-static bool check_host(struct pctx *c, const char *s)
+static bool check_net_entry(struct pctx *c, const char *s)
 {
-  if (s[0] == '\0')
-    return perr(c, "empty host");
-  for (const char *p = s; *p; p++)
-    if (!isalnum((unsigned char)*p) && !strchr(".-*:/[]_", *p))
-      return perr(c, "bad host `%s`", s);
+  struct sbx_net_entry e;
+  const char *why;
+
+  if (!sbx_net_entry_parse(s, &e, &why))
+    return perr(c, "bad entry `%s`: %s", s, why);
+  return true;
+}
+
+static bool check_upstream(struct pctx *c, const char *s)
+{
+  uint8_t addr[16];
+  uint16_t port;
+  const char *why;
+  int family;
+
+  if (!sbx_net_upstream_parse(s, &family, addr, &port, &why))
+    return perr(c, "bad DNS server `%s`: %s", s, why);
   return true;
 }
 
@@ -676,6 +705,41 @@ static void parse_exec_key(struct pctx *c, const char *k, yajl_val v, void *data
   get_strings(c, v, check_exec_pattern, &p->exec_allow, &p->exec_allow_len);
 }
 
+static void parse_dns_key(struct pctx *c, const char *k, yajl_val v, void *data)
+{
+  struct sbx_policy *p = data;
+
+  (void)k;
+  p->present |= SBX_PK_NET_DNS_UPSTREAM;
+  get_strings(c, v, check_upstream, &p->network_dns_upstream, &p->network_dns_upstream_len);
+}
+
+/* network.blockedPorts: integers 1..65535 */
+static void parse_ports(struct pctx *c, yajl_val v, struct sbx_policy *p)
+{
+  if (!want(c, v, YAJL_IS_ARRAY(v), "an array of port numbers"))
+    return;
+  p->present |= SBX_PK_NET_BLOCKED_PORTS;
+  free(p->network_blocked_ports);
+  p->network_blocked_ports_len = 0;
+  p->network_blocked_ports = calloc(v->u.array.len + 1, sizeof(int));
+  if (p->network_blocked_ports == NULL) {
+    c->oom = true;
+    return;
+  }
+  for (size_t j = 0; j < v->u.array.len; j++) {
+    size_t saved = path_push(c, "[%zu]", j);
+    int64_t n;
+    if (get_int64(c, v->u.array.values[j], &n)) {
+      if (n < 1 || n > 65535)
+        perr(c, "port %" PRId64 " out of range (1 to 65535)", n);
+      else
+        p->network_blocked_ports[p->network_blocked_ports_len++] = (int)n;
+    }
+    path_pop(c, saved);
+  }
+}
+
 static void parse_network_key(struct pctx *c, const char *k, yajl_val v, void *data)
 {
   struct sbx_policy *p = data;
@@ -686,9 +750,31 @@ static void parse_network_key(struct pctx *c, const char *k, yajl_val v, void *d
       p->network = (enum sbx_net_mode)i;
       p->present |= SBX_PK_NET_MODE;
     }
-  } else {
+  } else if (strcmp(k, "allow") == 0) {
     p->present |= SBX_PK_NET_ALLOW;
-    get_strings(c, v, check_host, &p->network_allow, &p->network_allow_len);
+    get_strings(c, v, check_net_entry, &p->network_allow, &p->network_allow_len);
+  } else if (strcmp(k, "deny") == 0) {
+    p->present |= SBX_PK_NET_DENY;
+    get_strings(c, v, check_net_entry, &p->network_deny, &p->network_deny_len);
+  } else if (strcmp(k, "blockedPorts") == 0) {
+    parse_ports(c, v, p);
+  } else if (strcmp(k, "blockPrivate") == 0) {
+    if (get_bool(c, v, &p->network_block_private))
+      p->present |= SBX_PK_NET_BLOCK_PRIVATE;
+  } else if (strcmp(k, "maxConnections") == 0) {
+    int64_t n;
+    if (YAJL_IS_NULL(v)) {
+      p->network_max_connections = -1;
+      p->present |= SBX_PK_NET_MAX_CONN;
+    } else if (get_int64(c, v, &n)) {
+      if (n < 1 || n > 1000000)
+        perr(c, "%" PRId64 " out of range (1 to 1000000, or null for unlimited)", n);
+      else
+        p->network_max_connections = n, p->present |= SBX_PK_NET_MAX_CONN;
+    }
+  } else if (strcmp(k, "dns") == 0) {
+    static const char *const dns_keys[] = { "upstream", NULL };
+    walk_object(c, v, dns_keys, parse_dns_key, p);
   }
 }
 
@@ -889,7 +975,8 @@ static void parse_top_key(struct pctx *c, const char *k, yajl_val v, void *data)
 {
   static const char *const fs_keys[] = { "default", "enforcement", "rules", NULL };
   static const char *const exec_keys[] = { "allow", NULL };
-  static const char *const net_keys[] = { "mode", "allow", NULL };
+  static const char *const net_keys[] = { "mode", "allow", "deny", "blockedPorts",
+                                          "blockPrivate", "maxConnections", "dns", NULL };
   static const char *const caps_keys[] = { "allow", NULL };
   static const char *const env_keys[] = { "inherit", "allow", "deny", "set", NULL };
   static const char *const limit_keys[] = { "memory", "cpus", "pids", "openFiles", "fileSize",
@@ -986,6 +1073,9 @@ int sbx_policy_parse_internal(const char *json, size_t len, const char *origin, 
     if (c.errs->len == first && p->network != SBX_NET_ALLOWLIST && p->network_allow_len &&
         (p->present & SBX_PK_NET_MODE))
       perr(&c, "network.allow: hosts are only allowed with mode `allowlist`");
+    if (c.errs->len == first && p->network != SBX_NET_ALLOWLIST && p->network_deny_len &&
+        (p->present & SBX_PK_NET_MODE))
+      perr(&c, "network.deny: entries are only allowed with mode `allowlist`");
   }
   yajl_tree_free(tree);
   if (c.oom && c.errs->len == first)
@@ -1166,6 +1256,22 @@ char *sbx_policy_to_json(const struct sbx_policy *p, bool pretty, struct sbx_err
   gen_str(g, sbx_net_mode_name(p->network));
   gen_str(g, "allow");
   gen_strv(g, p->network_allow, p->network_allow_len);
+  gen_str(g, "deny");
+  gen_strv(g, p->network_deny, p->network_deny_len);
+  gen_str(g, "blockedPorts");
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < p->network_blocked_ports_len; i++)
+    yajl_gen_integer(g, p->network_blocked_ports[i]);
+  yajl_gen_array_close(g);
+  gen_str(g, "blockPrivate");
+  yajl_gen_bool(g, p->network_block_private);
+  gen_str(g, "maxConnections");
+  gen_count(g, p->network_max_connections);
+  gen_str(g, "dns");
+  yajl_gen_map_open(g);
+  gen_str(g, "upstream");
+  gen_strv(g, p->network_dns_upstream, p->network_dns_upstream_len);
+  yajl_gen_map_close(g);
   yajl_gen_map_close(g);
 
   gen_str(g, "capabilities");

@@ -16,6 +16,7 @@
 
 #include "oci_spec.h"
 #include "policy.h"
+#include "net_policy.h"
 #include "policy_internal.h"
 #include "utils.h"
 
@@ -124,6 +125,27 @@ static bool strv_replace(char ***v, size_t *n, char *const *src, size_t src_n)
   return strv_append(v, n, src, src_n);
 }
 
+/* network.blockedPorts: append, skipping ports already there. */
+static bool ports_append(int **v, size_t *n, const int *add, size_t add_n)
+{
+  int *nv;
+
+  if (add_n == 0)
+    return true;
+  nv = realloc(*v, (*n + add_n) * sizeof *nv);
+  if (nv == NULL)
+    return false;
+  *v = nv;
+  for (size_t i = 0; i < add_n; i++) {
+    size_t j;
+    for (j = 0; j < *n && nv[j] != add[i]; j++)
+      ;
+    if (j == *n)
+      nv[(*n)++] = add[i];
+  }
+  return true;
+}
+
 static bool rules_append(struct sbx_policy *p, const struct sbx_policy_rule *add, size_t n)
 {
   struct sbx_policy_rule *r;
@@ -206,8 +228,21 @@ static bool overlay(struct sbx_policy *r, const struct sbx_policy *d)
   if (k & SBX_PK_NET_MODE)
     r->network = d->network;
   if (k & SBX_PK_NET_ALLOW)
-    ok = ok && strv_replace(&r->network_allow, &r->network_allow_len, d->network_allow,
-                            d->network_allow_len);
+    ok = ok && strv_append(&r->network_allow, &r->network_allow_len, d->network_allow,
+                           d->network_allow_len);
+  if (k & SBX_PK_NET_DENY)
+    ok = ok && strv_append(&r->network_deny, &r->network_deny_len, d->network_deny,
+                           d->network_deny_len);
+  if (k & SBX_PK_NET_BLOCKED_PORTS)
+    ok = ok && ports_append(&r->network_blocked_ports, &r->network_blocked_ports_len,
+                            d->network_blocked_ports, d->network_blocked_ports_len);
+  if (k & SBX_PK_NET_BLOCK_PRIVATE)
+    r->network_block_private = d->network_block_private;
+  if (k & SBX_PK_NET_MAX_CONN)
+    r->network_max_connections = d->network_max_connections;
+  if (k & SBX_PK_NET_DNS_UPSTREAM)
+    ok = ok && strv_replace(&r->network_dns_upstream, &r->network_dns_upstream_len,
+                            d->network_dns_upstream, d->network_dns_upstream_len);
   if (k & SBX_PK_CAPS_ALLOW) {
     r->caps_all = d->caps_all;
     ok = ok && strv_replace(&r->caps_allow, &r->caps_allow_len, d->caps_allow, d->caps_allow_len);
@@ -574,6 +609,73 @@ static void check_env_replacement(struct tctx *t, const struct sbx_policy *base,
       tfail(t, "env.set.%s: set by the base policy, neither set nor denied", base->env.set_names[i]);
 }
 
+/* Is network.allow entry s within one of the base's? */
+static bool net_allow_covered(const struct sbx_policy *base, const char *s)
+{
+  struct sbx_net_entry in, out;
+  const char *why;
+
+  if (!sbx_net_entry_parse(s, &in, &why))
+    return false;
+  for (size_t i = 0; i < base->network_allow_len; i++)
+    if (sbx_net_entry_parse(base->network_allow[i], &out, &why) && sbx_net_entry_covers(&out, &in))
+      return true;
+  return false;
+}
+
+static bool same_strv(char *const *a, size_t na, char *const *b, size_t nb)
+{
+  if (na != nb)
+    return false;
+  for (size_t i = 0; i < na; i++)
+    if (strcmp(a[i], b[i]) != 0)
+      return false;
+  return true;
+}
+
+/* The network keys: allow only narrower, deny and blockedPorts only added
+ * (a replacing policy must keep the base's), blockPrivate only on,
+ * maxConnections only smaller, dns.upstream unchanged. */
+static void check_net_not_looser(struct tctx *t, const struct sbx_policy *base,
+                                 const struct sbx_policy *d, unsigned k, bool replaces)
+{
+  char a[64];
+
+  if ((k & SBX_PK_NET_ALLOW) && base->network == SBX_NET_ALLOWLIST)
+    for (size_t i = 0; i < d->network_allow_len; i++)
+      if (!net_allow_covered(base, d->network_allow[i]))
+        tfail(t, "network.allow[%zu]: %s is not allowed by the base policy", i,
+              d->network_allow[i]);
+  if (replaces) {
+    for (size_t i = 0; i < base->network_deny_len; i++)
+      if (!in_list(d->network_deny, d->network_deny_len, base->network_deny[i]))
+        tfail(t, "network.deny: %s of the base policy is missing", base->network_deny[i]);
+    for (size_t i = 0; i < base->network_blocked_ports_len; i++) {
+      size_t j;
+      for (j = 0; j < d->network_blocked_ports_len; j++)
+        if (d->network_blocked_ports[j] == base->network_blocked_ports[i])
+          break;
+      if (j == d->network_blocked_ports_len)
+        tfail(t, "network.blockedPorts: %d of the base policy is missing",
+              base->network_blocked_ports[i]);
+    }
+  }
+  if ((k & SBX_PK_NET_BLOCK_PRIVATE) && !d->network_block_private && base->network_block_private)
+    tfail(t, "network.blockPrivate: false would lift the base policy's true");
+  if ((k & SBX_PK_NET_MAX_CONN) && base->network_max_connections >= 0 &&
+      (d->network_max_connections < 0 ||
+       d->network_max_connections > base->network_max_connections)) {
+    fmt_count(a, sizeof a, d->network_max_connections);
+    tfail(t, "network.maxConnections: %s is above the base policy's %" PRId64, a,
+          base->network_max_connections);
+  }
+  if ((k & SBX_PK_NET_DNS_UPSTREAM) && !replaces)
+    tfail(t, "network.dns.upstream: cannot be changed by a tighten document");
+  else if (replaces && !same_strv(d->network_dns_upstream, d->network_dns_upstream_len,
+                                  base->network_dns_upstream, base->network_dns_upstream_len))
+    tfail(t, "network.dns.upstream: differs from the base policy's");
+}
+
 /* Every key of d in k must be at least as strict as base's.  A tighten
  * document (replaces false) is laid over base: its rules and deny globs are
  * added to base's.  A policy the annotation chose (replaces true) takes
@@ -606,10 +708,7 @@ static void check_not_looser(struct tctx *t, const struct sbx_policy *base,
   if ((k & SBX_PK_NET_MODE) && d->network > base->network)
     tfail(t, "network.mode: %s is looser than the base policy's %s", sbx_net_mode_name(d->network),
           sbx_net_mode_name(base->network));
-  if ((k & SBX_PK_NET_ALLOW) && base->network == SBX_NET_ALLOWLIST)
-    for (size_t i = 0; i < d->network_allow_len; i++)
-      if (!in_list(base->network_allow, base->network_allow_len, d->network_allow[i]))
-        tfail(t, "network.allow: %s is not allowed by the base policy", d->network_allow[i]);
+  check_net_not_looser(t, base, d, k, replaces);
 
   if ((k & SBX_PK_CAPS_ALLOW) && !base->caps_all) {
     if (d->caps_all)
@@ -693,6 +792,12 @@ static bool apply_tighten(struct tctx *t, const struct sbx_policy *base,
   copy.present &= ~(unsigned)(SBX_PK_NAME | SBX_PK_ANNOTATIONS | SBX_PK_EXTENDS | SBX_PK_SELECTABLE);
   if (!overlay(r, &copy))
     return false;
+  /* a tighten's allow narrows: it replaces the base's list (each entry was
+   * checked to be covered by the base's when the base is an allowlist) */
+  if ((k & SBX_PK_NET_ALLOW) &&
+      !strv_replace(&r->network_allow, &r->network_allow_len, d->network_allow,
+                    d->network_allow_len))
+    return false;
   r->no_new_privileges = base->no_new_privileges || d->no_new_privileges;
   for (size_t i = r->rules_len - ((k & SBX_PK_FS_RULES) ? d->rules_len : 0); i < r->rules_len; i++) {
     free(r->rules[i].origin);
@@ -757,16 +862,6 @@ void sbx_policy_request_annotations(struct sbx_policy_request *req, const struct
     else if (strcmp(cfg->annotations[i].key, SBX_POLICY_TIGHTEN_ANNOTATION) == 0)
       req->annotation_tighten = cfg->annotations[i].value;
   }
-}
-
-static int refuse_unsupported(const struct sbx_policy *p, struct sbx_error *err)
-{
-  if (!p->passthrough && p->network == SBX_NET_ALLOWLIST)
-    return sbx_invalid(err,
-                       "policy `%s`: network.mode: `allowlist` is not supported yet "
-                       "(refused rather than leaving the network unrestricted)",
-                       p->name ? p->name : "?");
-  return 0;
 }
 
 /* The annotation may replace the policy that holds without it (dflt) only
@@ -869,8 +964,6 @@ int sbx_policy_resolve(const struct sbx_policy_request *req, struct sbx_policy *
     sbx_policy_free(base);
     base = t;
   }
-  if (refuse_unsupported(base, err) < 0)
-    return -1;
   *out = steal_pointer(&base);
   return 0;
 }
@@ -916,10 +1009,6 @@ int sbx_policy_check_file(const char *config_dir, const char *path, struct sbx_d
     return -1;
   }
   loaded_clear(&l);
-  if (refuse_unsupported(eff, &err) < 0) {
-    sbx_diags_push(errors, sbx_strdup_printf("%s: network.mode: `allowlist` is not supported yet", path));
-    return -1;
-  }
   if (warnings) {
     sbx_policy_lint(eff, warnings);
     lint_selectable(ch.config_dir, path, eff, warnings);

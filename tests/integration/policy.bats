@@ -213,10 +213,10 @@ nofile() { awk '/Max open files/ {print $5}' "/proc/$(container_pid "$CID")/limi
 	[ "$status" -ne 0 ]
 	[[ "$output" == *limits.memory* ]]
 	no_state "$CID"
-	echo '{"network": {"mode": "allowlist", "allow": ["example.invalid"]}}' >"$BATS_TEST_TMPDIR/allow.json"
+	echo '{"network": {"mode": "allowlist", "allow": ["example.invalid:http"]}}' >"$BATS_TEST_TMPDIR/allow.json"
 	run_bg sbx --policy "$BATS_TEST_TMPDIR/allow.json" create -b "$BUNDLE" "$CID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *allowlist* ]]
+	[[ "$output" == *"network.allow[0]: bad entry"* ]]
 	no_state "$CID"
 }
 

@@ -85,10 +85,13 @@ bundle_with() {
 	run "$AGENTSBX" policy check "$BATS_TEST_TMPDIR/orphan.json"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"unknown policy \`nosuch\`"* ]]
-	echo '{"network": {"mode": "allowlist", "allow": ["example.com"]}}' >"$BATS_TEST_TMPDIR/al.json"
+	echo '{"network": {"mode": "allowlist", "allow": ["example.com", "a.*.example"]}}' >"$BATS_TEST_TMPDIR/al.json"
 	run "$AGENTSBX" policy check "$BATS_TEST_TMPDIR/al.json"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"network.mode: \`allowlist\` is not supported yet"* ]]
+	[[ "$output" == *"al.json: network.allow[1]: bad entry \`a.*.example\`: a wildcard is \`*.domain\` at the start only"* ]]
+	echo '{"network": {"mode": "allowlist", "allow": ["example.com", "*.example.org:443", "[2001:db8::1]:443"]}}' >"$BATS_TEST_TMPDIR/al.json"
+	run "$AGENTSBX" policy check "$BATS_TEST_TMPDIR/al.json"
+	[ "$status" -eq 0 ]
 }
 
 @test "policy check warns about rules hidden by a none rule" {
@@ -268,6 +271,32 @@ bundle_with() {
 	grep -qP '^/src/a/b/m.h\tview\tfilesystem.default$' <<<"$output"
 	run "$AGENTSBX" policy explain --policy code relative/path
 	[ "$status" -eq 1 ]
+}
+
+@test "policy explain for hosts and addresses: allowed or not, and by which entry" {
+	echo '{"network": {"mode": "allowlist", "allow": ["api.github.com", "*.pythonhosted.org", "pypi.org:443",
+	       "10.20.0.0/16", "192.0.2.7:8080", "[2001:db8::1]:443"], "deny": ["uploads.github.com", "0.0.0.0/0:25"],
+	       "blockedPorts": [22, 3389]}}' >"$CONF/policies/al.json"
+	run "$AGENTSBX" policy explain --policy al api.github.com:443 files.pythonhosted.org pythonhosted.org \
+		uploads.github.com pypi.org:80 10.20.1.1:22 10.21.0.1 192.0.2.7:8080 '[2001:db8::1]:443' 203.0.113.5:25 /etc
+	[ "$status" -eq 0 ]
+	grep -qP '^api.github.com:443\tallowed\tnetwork.allow\[0\] `api.github.com`; its addresses as resolved, except private ones$' <<<"$output"
+	grep -qP '^files.pythonhosted.org\tallowed\tnetwork.allow\[1\] `\*.pythonhosted.org`' <<<"$output"
+	grep -qP '^pythonhosted.org\trefused\tno network.allow entry$' <<<"$output"
+	grep -qP '^uploads.github.com\trefused\tnetwork.deny\[0\] `uploads.github.com`$' <<<"$output"
+	grep -qP '^pypi.org:80\trefused\tno network.allow entry$' <<<"$output"
+	grep -qP '^10.20.1.1:22\trefused\tnetwork.blockedPorts\[0\] \(22\)$' <<<"$output"
+	grep -qP '^10.21.0.1\trefused\tnetwork.blockPrivate \(10.0.0.0/8, RFC 1918\)$' <<<"$output"
+	grep -qP '^192.0.2.7:8080\tallowed\tnetwork.allow\[4\] `192.0.2.7:8080`$' <<<"$output"
+	grep -qP '^\[2001:db8::1\]:443\tallowed\tnetwork.allow\[5\]' <<<"$output"
+	grep -qP '^203.0.113.5:25\trefused\tnetwork.deny\[1\] `0.0.0.0/0:25`$' <<<"$output"
+	grep -qP '^/etc\t' <<<"$output"
+	run "$AGENTSBX" policy explain --policy al '*.github.com'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"explain one host or address, not a pattern"* ]]
+	# under network none, everything is refused by the mode
+	run "$AGENTSBX" policy explain --policy agent-safe api.github.com:443
+	grep -qP '^api.github.com:443\trefused\tnetwork.mode none$' <<<"$output"
 }
 
 @test "policy: usage errors" {

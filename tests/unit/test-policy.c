@@ -540,10 +540,12 @@ static void test_precedence(void)
   CHECK(resolve(NULL, NULL, NULL, NULL, &err) == NULL);
   remove_text("policy.json");
 
-  /* allowlist is refused, never treated as unrestricted */
+  /* allowlist resolves with its entries */
   write_text("policies/al.json", JSON({"network": {"mode": "allowlist", "allow": ["example.com"]}}));
-  CHECK(resolve("al", NULL, NULL, NULL, &err) == NULL);
-  CHECK_STR(err.msg, "policy `al`: network.mode: `allowlist` is not supported yet (refused rather than leaving the network unrestricted)");
+  p = resolve("al", NULL, NULL, NULL, &err);
+  CHECK(p && p->network == SBX_NET_ALLOWLIST && p->network_allow_len == 1 &&
+        p->network_block_private && p->network_max_connections == -1);
+  sbx_policy_free(p);
 
   /* none: passthrough, and it cannot be tightened */
   p = resolve("none", NULL, NULL, NULL, &err);
@@ -1802,7 +1804,9 @@ static void test_canonical_digest(void)
     cleanup_free char *j = sbx_policy_to_json(m, false, &err);
     CHECK_STR(j, "{\"version\":1,\"name\":null,\"annotations\":true,\"selectable\":[],"
                  "\"filesystem\":{\"default\":\"write\",\"enforcement\":\"strict\",\"rules\":[]},"
-                 "\"exec\":{\"allow\":null},\"network\":{\"mode\":\"unrestricted\",\"allow\":[]},"
+                 "\"exec\":{\"allow\":null},\"network\":{\"mode\":\"unrestricted\",\"allow\":[],"
+                 "\"deny\":[],\"blockedPorts\":[],\"blockPrivate\":true,\"maxConnections\":null,"
+                 "\"dns\":{\"upstream\":[]}},"
                  "\"capabilities\":{\"allow\":[]},\"noNewPrivileges\":false,\"seccomp\":\"config\","
                  "\"env\":{\"inherit\":\"all\",\"allow\":[],\"deny\":[],\"set\":{}},"
                  "\"limits\":{\"memory\":null,\"cpus\":null,\"pids\":null,\"openFiles\":null,"
