@@ -185,6 +185,7 @@ static int apply_policy(struct create *c, struct sbx_error *err)
     sbx_log(c->ctx, SBX_LOG_WARNING, "%s", note);
   if (sbx_policy_seccomp_compile(sbx_policy_seccomp_layer(c->policy.seccomp,
                                                           sbx_fs_policy_needed(c->policy_doc)),
+                                 c->policy.network != SBX_NET_UNRESTRICTED,
                                  &c->policy_seccomp, err) < 0)
     return -1;
   free(c->config_text);

@@ -282,6 +282,8 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
   if (r->policy &&
       sbx_policy_seccomp_compile(sbx_policy_seccomp_layer(r->policy->seccomp,
                                                           sbx_fs_policy_needed(r->policy)),
+                                 !r->policy->passthrough &&
+                                   r->policy->network != SBX_NET_UNRESTRICTED,
                                  &r->policy_seccomp, err) < 0)
     return -1;
   sp.args.policy_seccomp = r->policy_seccomp;

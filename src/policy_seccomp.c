@@ -1,6 +1,7 @@
 /* policy_seccomp.c: the "default" and "strict" seccomp layers of the
- * policy (see policy_seccomp.h), written as OCI seccomp profiles and
- * compiled by the same code as the config's. */
+ * policy and the rules the filesystem and network policies add (see
+ * policy_seccomp.h), written as OCI seccomp profiles and compiled by the
+ * same code as the config's. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "utils.h"
@@ -81,6 +83,58 @@ static const char *const allowed[] = {
   "semget", "semop", "semctl", "semtimedop", "msgget", "msgsnd", "msgrcv", "msgctl",
 };
 
+/* ---- network: mode none / allowlist ----
+ * Packets that skip the nftables output hook: AF_PACKET sockets (any type)
+ * and raw IP sockets; and io_uring, which can make sockets without
+ * socket(2).  All need CAP_NET_RAW or are denied by the default layer
+ * already; these rules hold even if a capability slipped through.  Raw
+ * netlink sockets stay: glibc's getaddrinfo opens one (AI_ADDRCONFIG). */
+
+/* socket(domain[, type & 0xf == type]) */
+static void socket_rule(struct oci_syscall *r, struct oci_seccomp_arg *args, char **name,
+                        unsigned long domain, long type, char *action)
+{
+  memset(r, 0, sizeof *r);
+  r->names = name;
+  r->names_len = 1;
+  r->action = action;
+  r->args = args;
+  args[0] = (struct oci_seccomp_arg){ .index = 0, .value = domain, .op = "SCMP_CMP_EQ" };
+  r->args_len = 1;
+  if (type >= 0) {
+    args[1] = (struct oci_seccomp_arg){ .index = 1, .value = 0xf, .value_two = (uint64_t)type,
+                                        .op = "SCMP_CMP_MASKED_EQ" };
+    r->args_len = 2;
+  }
+}
+
+enum { NET_DENY_RULES = 4 };
+
+/* Into rules (room for NET_DENY_RULES) for a filter whose default allows. */
+static size_t net_deny_rules(struct oci_syscall *rules, struct oci_seccomp_arg (*args)[2])
+{
+  static char *sock[] = { "socket", NULL };
+  static char *uring[] = { "io_uring_setup", "io_uring_enter", "io_uring_register", NULL };
+  size_t n = 0;
+
+  socket_rule(&rules[n], args[n], sock, AF_PACKET, -1, "SCMP_ACT_ERRNO"), n++;
+  socket_rule(&rules[n], args[n], sock, AF_INET, SOCK_RAW, "SCMP_ACT_ERRNO"), n++;
+  socket_rule(&rules[n], args[n], sock, AF_INET6, SOCK_RAW, "SCMP_ACT_ERRNO"), n++;
+  memset(&rules[n], 0, sizeof rules[n]);
+  rules[n].names = uring;
+  rules[n].names_len = 3;
+  rules[n++].action = "SCMP_ACT_ERRNO";
+  return n;
+}
+
+/* For strict (default deny): the socket kinds an agent's tools use. */
+static const struct { int domain, type; } strict_sockets[] = {
+  { AF_UNIX, SOCK_STREAM }, { AF_UNIX, SOCK_DGRAM }, { AF_UNIX, SOCK_SEQPACKET },
+  { AF_INET, SOCK_STREAM }, { AF_INET, SOCK_DGRAM }, { AF_INET6, SOCK_STREAM },
+  { AF_INET6, SOCK_DGRAM }, { AF_NETLINK, SOCK_RAW }, { AF_NETLINK, SOCK_DGRAM },
+};
+enum { STRICT_SOCKETS = sizeof strict_sockets / sizeof strict_sockets[0] };
+
 /* A profile's rule: names[] -> action, optional one masked-flag condition. */
 static void set_rule(struct oci_syscall *r, char **names, size_t n, char *action,
                      struct oci_seccomp_arg *arg)
@@ -114,11 +168,11 @@ static size_t set_fs_rules(struct oci_syscall *rules, struct oci_seccomp_arg *ar
   return FS_RULES;
 }
 
-static int compile_default(struct sbx_seccomp_program *out, struct sbx_error *err)
+static int compile_default(bool network, struct sbx_seccomp_program *out, struct sbx_error *err)
 {
   enum { N_NS = sizeof ns_flags / sizeof ns_flags[0] };
-  struct oci_syscall rules[2 + 2 * N_NS + FS_RULES];
-  struct oci_seccomp_arg args[N_NS], fs_args[2];
+  struct oci_syscall rules[2 + 2 * N_NS + FS_RULES + NET_DENY_RULES];
+  struct oci_seccomp_arg args[N_NS], fs_args[2], net_args[NET_DENY_RULES][2];
   char *clone3[] = { "clone3", NULL }, *clone_[] = { "clone", NULL };
   char *unshare_[] = { "unshare", NULL };
   struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = rules };
@@ -135,26 +189,37 @@ static int compile_default(struct sbx_seccomp_program *out, struct sbx_error *er
     set_rule(&rules[n++], clone_, 1, "SCMP_ACT_ERRNO", &args[i]);
     set_rule(&rules[n++], unshare_, 1, "SCMP_ACT_ERRNO", &args[i]);
   }
+  if (network)
+    n += net_deny_rules(&rules[n], net_args);
   s.syscalls_len = n;
   return sbx_seccomp_compile(&s, out, err);
 }
 
 /* strict holds none of default's denials: clone only without namespace
  * flags, clone3 ENOSYS so libc falls back to clone. */
-static int compile_strict(struct sbx_seccomp_program *out, struct sbx_error *err)
+static int compile_strict(bool network, struct sbx_seccomp_program *out, struct sbx_error *err)
 {
   unsigned long all_ns = 0;
-  struct oci_syscall rules[3];
-  struct oci_seccomp_arg no_ns;
-  char *clone3[] = { "clone3", NULL }, *clone_[] = { "clone", NULL };
+  struct oci_syscall rules[3 + STRICT_SOCKETS];
+  struct oci_seccomp_arg no_ns, sock_args[STRICT_SOCKETS][2];
+  char *clone3[] = { "clone3", NULL }, *clone_[] = { "clone", NULL }, *sock[] = { "socket", NULL };
   struct oci_seccomp s = { .default_action = "SCMP_ACT_ERRNO", .syscalls = rules,
                            .syscalls_len = 3 };
+  const char *names[sizeof allowed / sizeof allowed[0]];
+  size_t n_names = 0;
 
   for (size_t i = 0; i < sizeof ns_flags / sizeof ns_flags[0]; i++)
     all_ns |= ns_flags[i];
   no_ns = (struct oci_seccomp_arg){ .index = 0, .value = all_ns, .value_two = 0,
                                     .op = "SCMP_CMP_MASKED_EQ" };
-  set_rule(&rules[0], (char **)allowed, sizeof allowed / sizeof allowed[0], "SCMP_ACT_ALLOW", NULL);
+  /* with network rules, socket only for the kinds listed */
+  for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+    if (!network || strcmp(allowed[i], "socket") != 0)
+      names[n_names++] = allowed[i];
+  set_rule(&rules[0], (char **)names, n_names, "SCMP_ACT_ALLOW", NULL);
+  for (size_t i = 0; network && i < STRICT_SOCKETS; i++)
+    socket_rule(&rules[s.syscalls_len++], sock_args[i], sock, (unsigned long)strict_sockets[i].domain,
+                strict_sockets[i].type, "SCMP_ACT_ALLOW");
   set_rule(&rules[1], clone_, 1, "SCMP_ACT_ALLOW", &no_ns);
   set_rule(&rules[2], clone3, 1, "SCMP_ACT_ERRNO", NULL);
   rules[2].has_errno_ret = true;
@@ -162,14 +227,19 @@ static int compile_strict(struct sbx_seccomp_program *out, struct sbx_error *err
   return sbx_seccomp_compile(&s, out, err);
 }
 
-/* Only the config's filter otherwise: the filesystem policy's own wall. */
-static int compile_files(struct sbx_seccomp_program *out, struct sbx_error *err)
+/* Only the config's filter otherwise: the filesystem policy's own wall
+ * (files) and the network policy's (network). */
+static int compile_added(bool files, bool network, struct sbx_seccomp_program *out,
+                         struct sbx_error *err)
 {
-  struct oci_syscall rules[FS_RULES];
-  struct oci_seccomp_arg args[2];
+  struct oci_syscall rules[FS_RULES + NET_DENY_RULES];
+  struct oci_seccomp_arg args[2], net_args[NET_DENY_RULES][2];
   struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = rules };
 
-  s.syscalls_len = set_fs_rules(rules, args);
+  if (files)
+    s.syscalls_len = set_fs_rules(rules, args);
+  if (network)
+    s.syscalls_len += net_deny_rules(&rules[s.syscalls_len], net_args);
   return sbx_seccomp_compile(&s, out, err);
 }
 
@@ -180,18 +250,20 @@ enum sbx_policy_seccomp sbx_policy_seccomp_layer(int mode, bool fs_enforced)
   return (enum sbx_policy_seccomp)mode;
 }
 
-int sbx_policy_seccomp_compile(enum sbx_policy_seccomp level, struct sbx_seccomp_program *out,
-                               struct sbx_error *err)
+int sbx_policy_seccomp_compile(enum sbx_policy_seccomp level, bool network,
+                               struct sbx_seccomp_program *out, struct sbx_error *err)
 {
   memset(out, 0, sizeof *out);
   switch (level) {
   case SBX_POLICY_SECCOMP_DEFAULT:
-    return compile_default(out, err) < 0 ? sbx_wrap(err, "policy seccomp default") : 0;
+    return compile_default(network, out, err) < 0 ? sbx_wrap(err, "policy seccomp default") : 0;
   case SBX_POLICY_SECCOMP_STRICT:
-    return compile_strict(out, err) < 0 ? sbx_wrap(err, "policy seccomp strict") : 0;
+    return compile_strict(network, out, err) < 0 ? sbx_wrap(err, "policy seccomp strict") : 0;
   case SBX_POLICY_SECCOMP_FILES:
-    return compile_files(out, err) < 0 ? sbx_wrap(err, "policy seccomp (filesystem)") : 0;
+    return compile_added(true, network, out, err) < 0 ? sbx_wrap(err, "policy seccomp (filesystem)") : 0;
   default:
-    return 0;
+    if (!network)
+      return 0;
+    return compile_added(false, true, out, err) < 0 ? sbx_wrap(err, "policy seccomp (network)") : 0;
   }
 }

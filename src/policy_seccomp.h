@@ -22,8 +22,11 @@ enum sbx_policy_seccomp { SBX_POLICY_SECCOMP_CONFIG, SBX_POLICY_SECCOMP_DEFAULT,
  * are enforced. */
 enum sbx_policy_seccomp sbx_policy_seccomp_layer(int mode, bool fs_enforced);
 
-/* CONFIG: out->bpf stays NULL (nothing added). */
-int sbx_policy_seccomp_compile(enum sbx_policy_seccomp level, struct sbx_seccomp_program *out,
-                               struct sbx_error *err);
+/* CONFIG without network: out->bpf stays NULL (nothing added).  network
+ * (mode none or allowlist): socket(AF_PACKET), raw IPv4/IPv6 sockets and
+ * io_uring fail with EPERM in every layer (strict: socket only for unix,
+ * TCP/UDP and netlink kinds). */
+int sbx_policy_seccomp_compile(enum sbx_policy_seccomp level, bool network,
+                               struct sbx_seccomp_program *out, struct sbx_error *err);
 
 #endif

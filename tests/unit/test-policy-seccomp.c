@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -20,7 +22,17 @@
  * probes that were denied with the expected errno. */
 enum { P_MOUNT, P_UNSHARE_NS, P_UNSHARE_FILES, P_BPF, P_PTRACE, P_CLONE3, P_SETNS, P_KEYCTL,
        P_GETPID, P_FORK, P_BY_HANDLE, P_FSOPEN, P_FSCONFIG, P_FSMOUNT, P_FSPICK, P_OPEN_TREE,
-       P_MOVE_MOUNT, P_SETATTR, P_UMOUNT, P_MKNODAT_BLK, P_MKNOD_BLK, P_MKNODAT_FIFO, P_COUNT };
+       P_MOVE_MOUNT, P_SETATTR, P_UMOUNT, P_MKNODAT_BLK, P_MKNOD_BLK, P_MKNODAT_FIFO, P_PACKET, P_RAW4, P_RAW6, P_URING, P_TCP, P_UDP6, P_UNIX, P_NETLINK,
+       P_COUNT };
+
+/* socket(): denied (EPERM) or made (closed again at once) */
+static int socket_denied(int domain, int type, int proto)
+{
+  int fd = socket(domain, type, proto);
+  if (fd >= 0)
+    close(fd);
+  return fd < 0 && errno == EPERM;
+}
 
 static int probe_denied(int probe)
 {
@@ -58,6 +70,16 @@ static int probe_denied(int probe)
   case P_MKNOD_BLK: return 1;
 #endif
   case P_MKNODAT_FIFO: r = syscall(SYS_mknodat, AT_FDCWD, "", S_IFIFO | 0600, 0); return r < 0 && errno == EPERM;
+  /* as root, each socket is made when allowed; nothing is sent */
+  case P_PACKET: return socket_denied(AF_PACKET, SOCK_RAW, 0);
+  case P_RAW4: return socket_denied(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+  case P_RAW6: return socket_denied(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+  case P_TCP: return socket_denied(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  case P_UDP6: return socket_denied(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  case P_UNIX: return socket_denied(AF_UNIX, SOCK_STREAM, 0);
+  case P_NETLINK: return socket_denied(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0);
+  /* bad arguments: EFAULT/EINVAL when the call runs */
+  case P_URING: r = syscall(425 /* io_uring_setup */, 1, NULL); return r < 0 && errno == EPERM;
   case P_FORK: {
     pid_t c = fork();
     if (c == 0)
@@ -72,7 +94,7 @@ static int probe_denied(int probe)
 
 /* Only the probes in `run` are tried: a layer that allows mount(2) must
  * never see the mount probe, which would really mount. */
-static unsigned denied_under_only(enum sbx_policy_seccomp level, unsigned run)
+static unsigned denied_under_net(enum sbx_policy_seccomp level, bool network, unsigned run)
 {
   struct sbx_seccomp_program p;
   struct sbx_error err = { 0 };
@@ -80,7 +102,7 @@ static unsigned denied_under_only(enum sbx_policy_seccomp level, unsigned run)
   unsigned mask = 0;
   pid_t child;
 
-  if (sbx_policy_seccomp_compile(level, &p, &err) < 0 || pipe(fds) < 0)
+  if (sbx_policy_seccomp_compile(level, network, &p, &err) < 0 || pipe(fds) < 0)
     return ~0u;
   child = fork();
   if (child == 0) {
@@ -109,6 +131,11 @@ static unsigned denied_under_only(enum sbx_policy_seccomp level, unsigned run)
 
 #define BIT(x) (1u << (x))
 
+static unsigned denied_under_only(enum sbx_policy_seccomp level, unsigned run)
+{
+  return denied_under_net(level, false, run);
+}
+
 /* What the filesystem policy needs denied in every layer (mount(2) is
  * checked apart: it would really mount where it is allowed). */
 #define FS_ESCAPES (BIT(P_BY_HANDLE) | BIT(P_FSOPEN) | BIT(P_FSCONFIG) | BIT(P_FSMOUNT) | \
@@ -125,7 +152,7 @@ static void test_config_adds_nothing(void)
   struct sbx_seccomp_program p;
   struct sbx_error err = { 0 };
 
-  CHECK_INT(sbx_policy_seccomp_compile(SBX_POLICY_SECCOMP_CONFIG, &p, &err), 0);
+  CHECK_INT(sbx_policy_seccomp_compile(SBX_POLICY_SECCOMP_CONFIG, false, &p, &err), 0);
   CHECK(p.bpf == NULL);
 }
 
@@ -181,11 +208,31 @@ static void test_files_layer_denies_fs_escapes_only(void)
   CHECK_INT(sbx_policy_seccomp_layer(SBX_POLICY_SECCOMP_DEFAULT, true), SBX_POLICY_SECCOMP_DEFAULT);
 }
 
+/* network none / allowlist: AF_PACKET, raw IP sockets and io_uring are
+ * denied in every layer; TCP, UDP, unix and netlink sockets still work. */
+static void test_network_rules_in_every_layer(void)
+{
+  static const enum sbx_policy_seccomp levels[] = { SBX_POLICY_SECCOMP_CONFIG, SBX_POLICY_SECCOMP_FILES,
+                                                    SBX_POLICY_SECCOMP_DEFAULT, SBX_POLICY_SECCOMP_STRICT };
+  unsigned net = BIT(P_PACKET) | BIT(P_RAW4) | BIT(P_RAW6) | BIT(P_URING) | BIT(P_TCP) |
+                 BIT(P_UDP6) | BIT(P_UNIX) | BIT(P_NETLINK) | BIT(P_GETPID);
+  unsigned refused = BIT(P_PACKET) | BIT(P_RAW4) | BIT(P_RAW6) | BIT(P_URING);
+
+  for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
+    unsigned m = denied_under_net(levels[i], true, net);
+    if (!CHECK_INT(m, refused))
+      fprintf(stderr, "  layer %d\n", (int)levels[i]);
+  }
+  /* without network rules, the config-only layer lets all of them be made */
+  CHECK_INT(denied_under_net(SBX_POLICY_SECCOMP_CONFIG, false, net), 0);
+}
+
 int main(void)
 {
   RUN(test_config_adds_nothing);
   RUN(test_default_denies_escapes);
   RUN(test_strict_allows_only_common_work);
   RUN(test_files_layer_denies_fs_escapes_only);
+  RUN(test_network_rules_in_every_layer);
   return unit_finish("policy-seccomp");
 }
