@@ -41,6 +41,7 @@
 #include "policy_seccomp.h"
 #include "seccomp_filter.h"
 #include "namespaces.h"
+#include "net_policy.h"
 #include "network.h"
 #include "process.h"
 #include "spawn.h"
@@ -430,11 +431,15 @@ static int enforce_network(struct create *c, struct sbx_error *err)
   cleanup_free char *record = sbx_state_file(c->ctx, c->id, "network");
   struct sbx_network_target t = {
     .id = c->id, .pid = c->pid, .mode = c->policy.active ? c->policy.network : SBX_NET_UNRESTRICTED,
-    .persistent_path = ns ? ns->path : NULL, .record_file = record,
+    .persistent_path = ns ? ns->path : NULL, .record_file = record, .policy = c->policy_doc,
   };
 
   if (record == NULL)
     return sbx_fail(err, ENOMEM, "state");
+  if (t.mode == SBX_NET_ALLOWLIST && t.dns_port == 0 && sbx_net_policy_has_names(c->policy_doc))
+    sbx_log(c->ctx, SBX_LOG_WARNING, "container %s: network.allow names need agentsbx's DNS "
+            "resolver, which this build does not run: DNS is refused, only address entries "
+            "are reachable", c->id);
   return sbx_network_enforce(&t, err);
 }
 

@@ -490,3 +490,14 @@ void sbx_net_plan_name(const struct sbx_policy *p, const char *name, struct sbx_
       add_port(plan->deny_ports, &plan->n_deny_ports, e.port);
   }
 }
+
+bool sbx_net_policy_has_names(const struct sbx_policy *p)
+{
+  for (size_t i = 0; i < p->network_allow_len; i++) {
+    struct sbx_net_entry e;
+    const char *why;
+    if (sbx_net_entry_parse(p->network_allow[i], &e, &why) && e.kind != SBX_NET_ENTRY_CIDR)
+      return true;
+  }
+  return false;
+}

@@ -51,6 +51,10 @@ bool sbx_net_entry_covers(const struct sbx_net_entry *outer, const struct sbx_ne
  * false when it is not a valid host name. */
 bool sbx_net_name_normalize(const char *name, char out[254]);
 
+/* Does network.allow hold a host name or *.domain (something only DNS can
+ * turn into addresses)? */
+bool sbx_net_policy_has_names(const struct sbx_policy *p);
+
 /* The ranges blockPrivate makes unreachable. */
 struct sbx_net_range {
   int family;

@@ -163,7 +163,8 @@ int sbx_network_enforce(const struct sbx_network_target *t, struct sbx_error *er
   if (t->persistent_path && t->record_file &&
       write_record(t->record_file, table, &st, t->persistent_path, err) < 0)
     return -1;
-  struct sbx_nft_plan plan = { .table = table, .mode = t->mode };
+  struct sbx_nft_plan plan = { .table = table, .mode = t->mode, .policy = t->policy,
+                               .dns_port = t->dns_port };
   if ((ruleset = sbx_nft_ruleset(&plan, err)) == NULL)
     return -1;
   struct install in = { .plan = &plan, .ruleset = ruleset };

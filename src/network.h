@@ -48,6 +48,9 @@ struct sbx_network_target {
   const char *persistent_path;   /* the config's namespace path (an engine's namespace,
                                   * outliving the container), or NULL */
   const char *record_file;       /* where to note the table for delete when persistent */
+  const struct sbx_policy *policy; /* allowlist: the entries */
+  uint16_t dns_port;             /* allowlist: the resolver's port on the container's
+                                  * loopback, 0 when none runs (DNS then refused) */
 };
 
 /* After the createRuntime hooks, before the container's process runs:

@@ -5,13 +5,16 @@
 #endif
 #include "nftables.h"
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "net_policy.h"
 #include "sha256.h"
 #include "utils.h"
 
@@ -145,6 +148,45 @@ char *sbx_nft_table_name(const char *id)
   return sbx_strdup_printf("agentsbx_%.16s", hex);
 }
 
+/* ---- the resolver's elements ---- */
+
+int sbx_nft_learn(struct sbx_nft *nft, const char *table, const struct sbx_nft_learned *l,
+                  size_t n, unsigned timeout_s, struct sbx_error *err)
+{
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  FILE *f;
+
+  if (n == 0)
+    return 0;
+  if (timeout_s < 1 || timeout_s > 86400)
+    return sbx_invalid(err, "nftables: timeout %u s out of range (1 to 86400)", timeout_s);
+  f = open_memstream(&text, &len);
+  if (f == NULL)
+    return sbx_fail(err, errno, "nftables elements");
+  for (size_t i = 0; i < n; i++) {
+    char addr[INET6_ADDRSTRLEN];
+    bool v6 = l[i].family == AF_INET6;
+    if ((l[i].family != AF_INET && !v6) || (l[i].deny && l[i].port == 0)) {
+      fclose(f);
+      return sbx_invalid(err, "nftables: element %zu: bad family or a deny without port", i);
+    }
+    inet_ntop(l[i].family, l[i].addr, addr, sizeof addr);
+    /* re-adding an element with a timeout refreshes it (kernel 6.x) */
+    if (l[i].port)
+      fprintf(f, "add element inet %s %s%dp { %s . %u timeout %us }\n", table,
+              l[i].deny ? "dnsdeny" : "dns", v6 ? 6 : 4, addr, l[i].port, timeout_s);
+    else
+      fprintf(f, "add element inet %s dns%d { %s timeout %us }\n", table, v6 ? 6 : 4, addr,
+              timeout_s);
+  }
+  if (fclose(f) != 0)
+    return sbx_fail(err, ENOMEM, "nftables elements");
+  if (nft->api.run(nft->ctx, text) != 0)
+    return nft_failed(nft, "add resolved addresses", err);
+  return 0;
+}
+
 /* ---- the ruleset text ---- */
 
 /* A refusal: counted, logged at a bounded rate for the audit, and answered
@@ -172,6 +214,181 @@ static void none_rules(FILE *f)
           "  }\n");
 }
 
+/* ---- allowlist ---- */
+
+/* The CIDR entries of one list (allow or deny), parsed. */
+struct cidrs {
+  struct sbx_net_entry *e;
+  size_t n;
+};
+
+static bool collect_cidrs(char *const *list, size_t n, struct cidrs *out)
+{
+  out->n = 0;
+  out->e = calloc(n + 1, sizeof *out->e);
+  if (out->e == NULL)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    const char *why;
+    if (sbx_net_entry_parse(list[i], &out->e[out->n], &why) &&
+        out->e[out->n].kind == SBX_NET_ENTRY_CIDR)
+      out->n++;
+  }
+  return true;
+}
+
+/* An entry another one of the same port already holds (nested CIDRs, or
+ * the same twice) would make the interval set refuse the transaction. */
+static bool redundant(const struct cidrs *c, size_t i)
+{
+  const struct sbx_net_entry *a = &c->e[i];
+
+  for (size_t j = 0; j < c->n; j++) {
+    const struct sbx_net_entry *b = &c->e[j];
+    if (j == i || b->port != a->port || b->family != a->family || b->prefix > a->prefix ||
+        !sbx_net_in_cidr(a->family, a->addr, b->family, b->addr, b->prefix))
+      continue;
+    if (b->prefix < a->prefix || j < i)
+      return true;
+  }
+  return false;
+}
+
+/* "set NAME { type ...; flags interval; elements = { ... } }" of the
+ * entries of one family, with or without ports. */
+static void cidr_set(FILE *f, const char *name, const struct cidrs *c, int family, bool ports)
+{
+  const char *type = family == AF_INET ? "ipv4_addr" : "ipv6_addr";
+  bool first = true;
+
+  fprintf(f, "  set %s {\n    type %s%s; flags interval;\n", name, type,
+          ports ? " . inet_service" : "");
+  for (size_t i = 0; i < c->n; i++) {
+    const struct sbx_net_entry *e = &c->e[i];
+    char addr[INET6_ADDRSTRLEN];
+    if (e->family != family || (e->port != 0) != ports || redundant(c, i))
+      continue;
+    inet_ntop(family, e->addr, addr, sizeof addr);
+    fprintf(f, "%s%s/%u", first ? "    elements = { " : ", ", addr, e->prefix);
+    if (ports)
+      fprintf(f, " . %u", e->port);
+    first = false;
+  }
+  fprintf(f, "%s  }\n", first ? "" : " }\n");
+}
+
+static void private_sets(FILE *f)
+{
+  size_t n;
+  const struct sbx_net_range *r = sbx_net_private_ranges(&n);
+
+  for (int v6 = 0; v6 < 2; v6++) {
+    bool first = true;
+    fprintf(f, "  set private%d {\n    type %s; flags interval;\n", v6 ? 6 : 4,
+            v6 ? "ipv6_addr" : "ipv4_addr");
+    for (size_t i = 0; i < n; i++)
+      if ((r[i].family == AF_INET6) == v6) {
+        fprintf(f, "%s%s", first ? "    elements = { " : ", ", r[i].text);
+        first = false;
+      }
+    fprintf(f, " }\n  }\n");
+  }
+}
+
+/* The resolver's sets: addresses with a timeout each. */
+static void learned_sets(FILE *f)
+{
+  static const char *const sets[][2] = {
+    { "dns4", "ipv4_addr" }, { "dns6", "ipv6_addr" },
+    { "dns4p", "ipv4_addr . inet_service" }, { "dns6p", "ipv6_addr . inet_service" },
+    { "dnsdeny4p", "ipv4_addr . inet_service" }, { "dnsdeny6p", "ipv6_addr . inet_service" },
+  };
+
+  for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+    fprintf(f, "  set %s {\n    type %s; flags timeout;\n  }\n", sets[i][0], sets[i][1]);
+}
+
+/* One rule per family: "ip daddr @S4 VERDICT" and "ip6 daddr @S6 VERDICT";
+ * with ports, only TCP and UDP (ICMP has none). */
+static void both_families(FILE *f, const char *set, bool ports, const char *verdict)
+{
+  for (int v6 = 0; v6 < 2; v6++)
+    fprintf(f, "    %s%s daddr%s @%s%d%s %s\n", ports ? "meta l4proto { tcp, udp } " : "",
+            v6 ? "ip6" : "ip", ports ? " . th dport" : "", set, v6 ? 6 : 4, ports ? "p" : "",
+            verdict);
+}
+
+static int allowlist_rules(FILE *f, const struct sbx_nft_plan *plan)
+{
+  const struct sbx_policy *p = plan->policy;
+  struct cidrs allow = { 0 }, deny = { 0 };
+  static const char *const reasons[] = { "dns", "blockedport", "deny", "maxconn", "private",
+                                         "default" };
+
+  if (!collect_cidrs(p->network_allow, p->network_allow_len, &allow) ||
+      !collect_cidrs(p->network_deny, p->network_deny_len, &deny)) {
+    free(allow.e);
+    return -1;
+  }
+  cidr_set(f, "allow4", &allow, AF_INET, false);
+  cidr_set(f, "allow6", &allow, AF_INET6, false);
+  cidr_set(f, "allow4p", &allow, AF_INET, true);
+  cidr_set(f, "allow6p", &allow, AF_INET6, true);
+  cidr_set(f, "deny4", &deny, AF_INET, false);
+  cidr_set(f, "deny6", &deny, AF_INET6, false);
+  cidr_set(f, "deny4p", &deny, AF_INET, true);
+  cidr_set(f, "deny6p", &deny, AF_INET6, true);
+  free(allow.e);
+  free(deny.e);
+  if (p->network_block_private)
+    private_sets(f);
+  learned_sets(f);
+  for (size_t i = 0; i < sizeof reasons / sizeof *reasons; i++)
+    refuse_chain(f, reasons[i]);
+
+  /* DNS goes to the resolver, before Docker's own DNAT (dstnat, -100) */
+  if (plan->dns_port)
+    fprintf(f,
+            "  chain dns_redirect {\n"
+            "    type nat hook output priority -110; policy accept;\n"
+            "    meta mark 0x%08x return\n"
+            "    meta l4proto { tcp, udp } th dport 53 redirect to :%u\n"
+            "  }\n",
+            SBX_NFT_RESOLVER_MARK, plan->dns_port);
+
+  fprintf(f,
+          "  chain output {\n"
+          "    type filter hook output priority 0; policy drop;\n"
+          "    meta mark 0x%08x accept\n"
+          "    oif \"lo\" accept\n"
+          "    ct state established,related accept\n"
+          "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept\n"
+          "    meta l4proto { tcp, udp } th dport { 53, 853 } goto refuse_dns\n",
+          SBX_NFT_RESOLVER_MARK);
+  if (p->network_blocked_ports_len) {
+    fprintf(f, "    meta l4proto { tcp, udp } th dport { ");
+    for (size_t i = 0; i < p->network_blocked_ports_len; i++)
+      fprintf(f, "%s%d", i ? ", " : "", p->network_blocked_ports[i]);
+    fprintf(f, " } goto refuse_blockedport\n");
+  }
+  both_families(f, "deny", false, "goto refuse_deny");
+  both_families(f, "deny", true, "goto refuse_deny");
+  both_families(f, "dnsdeny", true, "goto refuse_deny");
+  if (p->network_max_connections > 0)
+    fprintf(f, "    ct state new ct count over %lld goto refuse_maxconn\n",
+            (long long)p->network_max_connections);
+  both_families(f, "allow", false, "accept");
+  both_families(f, "allow", true, "accept");
+  if (p->network_block_private) {
+    fprintf(f, "    ip daddr @private4 goto refuse_private\n");
+    fprintf(f, "    ip6 daddr @private6 goto refuse_private\n");
+  }
+  both_families(f, "dns", false, "accept");
+  both_families(f, "dns", true, "accept");
+  fprintf(f, "    goto refuse_default\n  }\n");
+  return 0;
+}
+
 char *sbx_nft_ruleset(const struct sbx_nft_plan *plan, struct sbx_error *err)
 {
   char *text = NULL;
@@ -187,6 +404,14 @@ char *sbx_nft_ruleset(const struct sbx_nft_plan *plan, struct sbx_error *err)
   switch (plan->mode) {
   case SBX_NET_NONE:
     none_rules(f);
+    break;
+  case SBX_NET_ALLOWLIST:
+    if (plan->policy == NULL || allowlist_rules(f, plan) < 0) {
+      fclose(f);
+      free(text);
+      sbx_fail(err, ENOMEM, "nftables ruleset");
+      return NULL;
+    }
     break;
   default:
     fclose(f);

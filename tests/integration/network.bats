@@ -134,12 +134,17 @@ engine_setup() {
 	: >"$UDPLOG"
 	in_ns "$CNS" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
 	local port
-	for port in 7777 8080 25 22; do
+	for port in 7777 8080 25 22 53 853; do
 		nsenter --net="/run/netns/$PNS" socat "TCP6-LISTEN:$port,fork,reuseaddr,ipv6-v6only=0" SYSTEM:"echo reached" </dev/null >/dev/null 2>&1 3>&- &
 		track_pid $!
 	done
 	nsenter --net="/run/netns/$PNS" socat -u "UDP6-RECV:7778,ipv6-v6only=0" "OPEN:$UDPLOG,creat,append" </dev/null >/dev/null 2>&1 3>&- &
 	track_pid $!
+	nsenter --net="/run/netns/$PNS" socat -u "UDP6-RECV:53,ipv6-v6only=0" "OPEN:$UDPLOG,creat,append" </dev/null >/dev/null 2>&1 3>&- &
+	track_pid $!
+	# a private address pair too, for blockPrivate
+	in_ns "$CNS" ip addr add 10.99.0.1/24 dev "${CNS}v"
+	in_ns "$PNS" ip addr add 10.99.0.2/24 dev "${PNS}v"
 	wait_for 5 in_ns "$PNS" sh -c 'ss -Htln | grep -q ":22 " && ss -Huln | grep -q ":7778 "'
 	add_ns network "/run/netns/$CNS"
 	install_probe
@@ -260,4 +265,156 @@ ns_tables() { in_ns "$CNS" nft list tables; }
 	sbx delete -f "$CID"
 	[ -z "$(ns_tables)" ]
 	no_state "$CID"
+}
+
+# ---- issue 11: the allowlist ----
+
+# allowlist_policy JSON-OF-THE-NETWORK-OBJECT: $BATS_TEST_TMPDIR/al.json, agent-safe with that network
+allowlist_policy() {
+	jq -n --argjson n "$1" '{extends: "agent-safe", network: ({mode: "allowlist"} + $n)}' >"$BATS_TEST_TMPDIR/al.json"
+}
+
+# run_probes CMD: the container runs CMD under al.json, result lines in $output
+run_probes() {
+	set_cmd "$1"
+	run sbx --policy "$BATS_TEST_TMPDIR/al.json" run "$CID"
+}
+
+# nft-learn (tests/tools/nft-learn.c): the resolver's function, in the container's namespace
+nft_learn() {
+	local bin="$REPO_TOP/tests/tools/nft-learn"
+	[ -x "$bin" ] || make -C "$REPO_TOP" tests/tools/nft-learn >/dev/null
+	in_ns "$CNS" "$bin" "$@"
+}
+
+@test "allowlist: a CIDR is reachable (TCP, UDP, ICMP), other literals refused at once, IPv6 too; the table goes with delete" {
+	engine_setup
+	allowlist_policy '{"allow": ["192.0.2.0/24"]}'
+	run_probes "$PROBES"
+	[ "$status" -eq 0 ]
+	[ "$(result tcp 192.0.2.2)" = "ok reached" ]
+	[ "$(result icmp 192.0.2.2)" = ok ]
+	wait_for 3 grep -q probe "$UDPLOG"
+	[ "$(grep -c probe "$UDPLOG")" -eq 1 ]   # only the IPv4 one
+	[ "$(result tcp 2001:db8::2)" = ECONNREFUSED ]
+	[[ "$(result icmp 2001:db8::2)" =~ ^(EHOSTUNREACH|EACCES|EPERM)$ ]]
+	[ "$(awk '$1 == "lo" { print $2, $3 }' <<<"$output")" = "ok loopback" ]
+	[ -z "$(ns_tables)" ]
+	# the IPv6 side alone
+	: >"$UDPLOG"
+	allowlist_policy '{"allow": ["2001:db8::/64"]}'
+	run_probes "$PROBES"
+	[ "$(result tcp 2001:db8::2)" = "ok reached" ]
+	[ "$(result icmp 2001:db8::2)" = ok ]
+	[ "$(result tcp 192.0.2.2)" = ECONNREFUSED ]
+	[ -z "$(ns_tables)" ]
+}
+
+@test "allowlist: ADDR:PORT allows that port only; deny wins over allow; blockedPorts win over both" {
+	engine_setup
+	allowlist_policy '{"allow": ["192.0.2.2:7777", "[2001:db8::2]:7777"]}'
+	run_probes 'for p in 7777 8080; do echo "tcp4.$p $(netprobe tcp 192.0.2.2 $p)"; echo "tcp6.$p $(netprobe tcp 2001:db8::2 $p)"; done; echo "icmp $(netprobe icmp 192.0.2.2)"; echo "udp $(netprobe udp 192.0.2.2 7778)"'
+	grep -qx 'tcp4.7777 ok reached' <<<"$output"
+	grep -qx 'tcp6.7777 ok reached' <<<"$output"
+	grep -qx 'tcp4.8080 ECONNREFUSED' <<<"$output"
+	grep -qx 'tcp6.8080 ECONNREFUSED' <<<"$output"
+	grep -qE '^icmp (EHOSTUNREACH|EACCES|EPERM)$' <<<"$output"
+	[ ! -s "$UDPLOG" ]
+	allowlist_policy '{"allow": ["192.0.2.0/24", "0.0.0.0/0:25"], "deny": ["192.0.2.2:8080"], "blockedPorts": [25, 22]}'
+	run_probes 'for p in 7777 8080 25 22; do echo "tcp.$p $(netprobe tcp 192.0.2.2 $p)"; done'
+	grep -qx 'tcp.7777 ok reached' <<<"$output"
+	grep -qx 'tcp.8080 ECONNREFUSED' <<<"$output"
+	grep -qx 'tcp.25 ECONNREFUSED' <<<"$output"
+	grep -qx 'tcp.22 ECONNREFUSED' <<<"$output"
+}
+
+@test "allowlist: DNS and DoT to any server are refused (nothing reaches the peer's 53 or 853)" {
+	engine_setup
+	allowlist_policy '{"allow": ["192.0.2.0/24"]}'
+	run_probes 'for p in 53 853 7777; do echo "tcp.$p $(netprobe tcp 192.0.2.2 $p)"; done; echo "udp.53 $(netprobe udp 192.0.2.2 53)"'
+	grep -qx 'tcp.7777 ok reached' <<<"$output"
+	grep -qx 'tcp.53 ECONNREFUSED' <<<"$output"
+	grep -qx 'tcp.853 ECONNREFUSED' <<<"$output"
+	grep -qE '^udp.53 (ECONNREFUSED|EHOSTUNREACH|EPERM)$' <<<"$output"
+	sleep 0.5
+	[ ! -s "$UDPLOG" ]
+}
+
+@test "allowlist: blockPrivate refuses a private address the resolver installed, unless an entry names it" {
+	engine_setup
+	allowlist_policy '{"allow": ["api.example"]}'
+	set_args sleep 1000
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/al.json" run -d "$CID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"need agentsbx's DNS resolver"* ]]
+	probe='for a in 192.0.2.2 10.99.0.2; do echo "tcp.$a $(netprobe tcp $a 7777)"; done'
+	run sbx exec "$CID" sh -c "$probe"
+	grep -qx 'tcp.192.0.2.2 ECONNREFUSED' <<<"$output"
+	grep -qx 'tcp.10.99.0.2 ECONNREFUSED' <<<"$output"
+	# as if api.example resolved to both: the public one opens, the private one stays shut
+	nft_learn "$CID" 60 192.0.2.2 10.99.0.2
+	run sbx exec "$CID" sh -c "$probe"
+	grep -qx 'tcp.192.0.2.2 ok reached' <<<"$output"
+	grep -qx 'tcp.10.99.0.2 ECONNREFUSED' <<<"$output"
+	# learned with a port, and a learned deny NAME:PORT
+	nft_learn "$CID" 60 2001:db8::2,7777 192.0.2.2,8080,deny
+	run sbx exec "$CID" sh -c 'echo "t6 $(netprobe tcp 2001:db8::2 7777)"; echo "t6b $(netprobe tcp 2001:db8::2 8080)"; echo "t4 $(netprobe tcp 192.0.2.2 8080)"'
+	grep -qx 't6 ok reached' <<<"$output"
+	grep -qx 't6b ECONNREFUSED' <<<"$output"
+	grep -qx 't4 ECONNREFUSED' <<<"$output"
+	sbx delete -f "$CID"
+	# named explicitly, the private address is reachable
+	allowlist_policy '{"allow": ["10.99.0.0/24"]}'
+	run_probes 'echo "tcp $(netprobe tcp 10.99.0.2 7777)"'
+	grep -qx 'tcp ok reached' <<<"$output"
+	# blockPrivate false: a learned private address opens
+	allowlist_policy '{"allow": ["api.example"], "blockPrivate": false}'
+	set_args sleep 1000
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/al.json" run -d "$CID"
+	[ "$status" -eq 0 ]
+	nft_learn "$CID" 60 10.99.0.2
+	run sbx exec "$CID" sh -c 'echo "tcp $(netprobe tcp 10.99.0.2 7777)"'
+	grep -qx 'tcp ok reached' <<<"$output"
+}
+
+@test "allowlist: maxConnections refuses the connection after the limit" {
+	engine_setup
+	allowlist_policy '{"allow": ["192.0.2.0/24"], "maxConnections": 3}'
+	run_probes 'netprobe conns 5 192.0.2.2 7777; sleep 2; netprobe conns 2 192.0.2.2 7777'
+	[ "${lines[0]}" = "3 ECONNREFUSED" ]
+	# once the first ones are closed (conntrack sees them close), two more fit
+	[ "${lines[1]}" = "2 none" ]
+}
+
+@test "allowlist: CAP_NET_ADMIN or CAP_NET_RAW in the config is refused at create, naming it" {
+	for cap in CAP_NET_ADMIN CAP_NET_RAW; do
+		jq -n --arg c "$cap" '{extends: "agent-safe", network: {mode: "allowlist", allow: ["192.0.2.0/24"]}, capabilities: {allow: [$c]}}' >"$BATS_TEST_TMPDIR/cap.json"
+		cfg '.process.capabilities.bounding += [$c] | .process.capabilities.effective += [$c] | .process.capabilities.permitted += [$c]' --arg c "$cap"
+		run_bg sbx --policy "$BATS_TEST_TMPDIR/cap.json" create -b "$BUNDLE" "$CID"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"network.mode allowlist cannot hold with $cap allowed"* ]]
+		no_state "$CID"
+	done
+}
+
+@test "allowlist: raw and packet sockets and io_uring are denied (seccomp), even as root" {
+	engine_setup
+	allowlist_policy '{"allow": ["192.0.2.0/24"]}'
+	run_probes 'for w in raw packet uring; do echo "$w $(netprobe $w)"; done'
+	grep -qx 'raw EPERM' <<<"$output"
+	grep -qx 'packet EPERM' <<<"$output"
+	grep -qx 'uring EPERM' <<<"$output"
+}
+
+@test "allowlist with the host's namespace (--network host) fails create naming the conflict; the namespace is untouched" {
+	host_setup
+	add_ns network "/run/netns/$HOSTNS"
+	allowlist_policy '{"allow": ["192.0.2.0/24"]}'
+	set_args true
+	run sbx_in "$HOSTNS" --policy "$BATS_TEST_TMPDIR/al.json" create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"is the runtime's own network namespace (\`--network host\`): network.mode allowlist never governs the host's network"* ]]
+	no_state "$CID"
+	ns_intact "$HOSTNS"
+	[ -z "$(in_ns "$HOSTNS" nft list tables)" ]
 }
