@@ -280,7 +280,7 @@ run_probes() {
 	run sbx --policy "$BATS_TEST_TMPDIR/al.json" run "$CID"
 }
 
-# nft-learn (tests/tools/nft-learn.c): the resolver's function, in the container's namespace
+# nft-learn (tests/tools/nft-learn.c): the resolver's functions, in the container's namespace
 nft_learn() {
 	local bin="$REPO_TOP/tests/tools/nft-learn"
 	[ -x "$bin" ] || make -C "$REPO_TOP" tests/tools/nft-learn >/dev/null
@@ -352,12 +352,12 @@ nft_learn() {
 	grep -qx 'tcp.192.0.2.2 ECONNREFUSED' <<<"$output"
 	grep -qx 'tcp.10.99.0.2 ECONNREFUSED' <<<"$output"
 	# as if api.example resolved to both: the public one opens, the private one stays shut
-	nft_learn "$CID" 60 192.0.2.2 10.99.0.2
+	nft_learn raw "$CID" 60 192.0.2.2 10.99.0.2
 	run sbx exec "$CID" sh -c "$probe"
 	grep -qx 'tcp.192.0.2.2 ok reached' <<<"$output"
 	grep -qx 'tcp.10.99.0.2 ECONNREFUSED' <<<"$output"
 	# learned with a port, and a learned deny NAME:PORT
-	nft_learn "$CID" 60 2001:db8::2,7777 192.0.2.2,8080,deny
+	nft_learn raw "$CID" 60 2001:db8::2,7777 192.0.2.2,8080,deny
 	run sbx exec "$CID" sh -c 'echo "t6 $(netprobe tcp 2001:db8::2 7777)"; echo "t6b $(netprobe tcp 2001:db8::2 8080)"; echo "t4 $(netprobe tcp 192.0.2.2 8080)"'
 	grep -qx 't6 ok reached' <<<"$output"
 	grep -qx 't6b ECONNREFUSED' <<<"$output"
@@ -372,7 +372,7 @@ nft_learn() {
 	set_args sleep 1000
 	run_bg sbx --policy "$BATS_TEST_TMPDIR/al.json" run -d "$CID"
 	[ "$status" -eq 0 ]
-	nft_learn "$CID" 60 10.99.0.2
+	nft_learn raw "$CID" 60 10.99.0.2
 	run sbx exec "$CID" sh -c 'echo "tcp $(netprobe tcp 10.99.0.2 7777)"'
 	grep -qx 'tcp ok reached' <<<"$output"
 }
@@ -417,4 +417,38 @@ nft_learn() {
 	no_state "$CID"
 	ns_intact "$HOSTNS"
 	[ -z "$(in_ns "$HOSTNS" nft list tables)" ]
+}
+
+@test "allowlist: an allowed name's answer as the resolver installs it: its ports only, private and denied addresses dropped, deny NAME:PORT refused" {
+	engine_setup
+	allowlist_policy '{"allow": ["pypi.example:7777", "*.files.example", "api.example"], "deny": ["api.example:8080", "192.0.2.99"]}'
+	set_args sleep 1000
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/al.json" run -d "$CID"
+	[ "$status" -eq 0 ]
+	probe='for p in 7777 8080 25; do echo "t4.$p $(netprobe tcp 192.0.2.2 $p)"; echo "t6.$p $(netprobe tcp 2001:db8::2 $p)"; done; echo "priv $(netprobe tcp 10.99.0.2 7777)"'
+	# a refused name installs nothing
+	run nft_learn answer "$CID" "$BATS_TEST_TMPDIR/al.json" 60 other.example 192.0.2.2
+	[ "$status" -eq 3 ]
+	[ "$output" = "refused other.example: no network.allow entry" ]
+	run nft_learn answer "$CID" "$BATS_TEST_TMPDIR/al.json" 60 files.example 192.0.2.2
+	[ "$status" -eq 3 ]
+	# pypi.example:7777 -> both addresses on 7777 only; the private one dropped
+	run nft_learn answer "$CID" "$BATS_TEST_TMPDIR/al.json" 60 pypi.example 192.0.2.2 2001:db8::2 10.99.0.2 192.0.2.99
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "blocked 10.99.0.2" ]
+	[ "${lines[1]}" = "blocked 192.0.2.99" ]
+	run sbx exec "$CID" sh -c "$probe"
+	grep -qx 't4.7777 ok reached' <<<"$output"
+	grep -qx 't6.7777 ok reached' <<<"$output"
+	grep -qx 't4.8080 ECONNREFUSED' <<<"$output"
+	grep -qx 't6.25 ECONNREFUSED' <<<"$output"
+	grep -qx 'priv ECONNREFUSED' <<<"$output"
+	# api.example -> every port but its denied 8080
+	run nft_learn answer "$CID" "$BATS_TEST_TMPDIR/al.json" 60 API.Example. 192.0.2.2
+	[ "$status" -eq 0 ]
+	run sbx exec "$CID" sh -c "$probe"
+	grep -qx 't4.25 ok reached' <<<"$output"
+	grep -qx 't4.8080 ECONNREFUSED' <<<"$output"
+	grep -qx 't6.25 ECONNREFUSED' <<<"$output"
+	in_ns "$CNS" nft list set inet "$(in_ns "$CNS" nft list tables | awk '/agentsbx_/ { print $3 }')" dns4 | grep -q '192.0.2.2 timeout 1m'
 }

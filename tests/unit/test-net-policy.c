@@ -9,7 +9,10 @@
 #include <sys/socket.h>
 
 #include "net_policy.h"
+#include "network_dns.h"
 #include "nftables.h"
+#include "oci_spec.h"
+#include <netinet/in.h>
 #include "policy.h"
 #include "unit.h"
 #include "utils.h"
@@ -440,6 +443,97 @@ static void test_extends(void)
   sbx_remove_tree(dir, NULL);
 }
 
+/* ---- the resolver's side ---- */
+
+static void test_resolver_callbacks(void)
+{
+  cleanup_free char *error = NULL;
+  struct sbx_policy *p = parse(POLICY, &error);
+  struct sbx_network_dns d = { 0 };
+  const char *rule = NULL;
+  uint8_t a[16] = { 0 };
+
+  if (!CHECK(p != NULL))
+    return;
+  d.policy = p;
+  CHECK(sbx_network_dns_name_allowed(&d, "files.pythonhosted.org", &rule));
+  CHECK_STR(rule, "network.allow[1] `*.pythonhosted.org`");
+  CHECK(!sbx_network_dns_name_allowed(&d, "uploads.github.com", &rule));
+  CHECK_STR(rule, "network.deny[0] `uploads.github.com`");
+  CHECK(!sbx_network_dns_name_allowed(&d, "example.net", &rule));
+  CHECK_STR(rule, "no network.allow entry");
+  /* answers: private dropped unless named, any-port deny dropped, others kept */
+  inet_pton(AF_INET, "10.21.0.1", a);
+  CHECK(sbx_network_dns_address_blocked(&d, AF_INET, a));
+  inet_pton(AF_INET, "10.20.0.1", a);
+  CHECK(!sbx_network_dns_address_blocked(&d, AF_INET, a));
+  inet_pton(AF_INET, "198.51.100.9", a);
+  CHECK(sbx_network_dns_address_blocked(&d, AF_INET, a));
+  inet_pton(AF_INET, "203.0.113.9", a);
+  CHECK(!sbx_network_dns_address_blocked(&d, AF_INET, a));
+  inet_pton(AF_INET6, "fd00::1", a);
+  CHECK(sbx_network_dns_address_blocked(&d, AF_INET6, a));
+  inet_pton(AF_INET6, "2001:db8::7", a);
+  CHECK(!sbx_network_dns_address_blocked(&d, AF_INET6, a));
+  sbx_policy_free(p);
+}
+
+static void test_upstreams(void)
+{
+  char dir[] = "/tmp/test-net-upstreams.XXXXXX";
+  struct sbx_error err = { 0 };
+  struct sockaddr_storage *u = NULL;
+  size_t n = 0;
+  cleanup_free char *error = NULL;
+  struct sbx_policy *p = parse(JSON({"network": {"mode": "allowlist",
+                                     "dns": {"upstream": ["192.0.2.53", "[2001:db8::53]:5353"]}}}), &error);
+  struct oci_mount m = { .destination = "/etc/resolv.conf", .type = "bind" };
+  struct oci_config c = { .mounts = &m, .mounts_len = 1 };
+
+  if (!CHECK(p != NULL) || !CHECK(mkdtemp(dir) != NULL))
+    return;
+  CHECK_INT(sbx_network_dns_upstreams(p, NULL, dir, &u, &n, &err), 0);
+  CHECK_INT(n, 2);
+  if (n == 2) {
+    CHECK_INT(u[0].ss_family, AF_INET);
+    CHECK_INT(ntohs(((struct sockaddr_in *)&u[0])->sin_port), 53);
+    CHECK_INT(u[1].ss_family, AF_INET6);
+    CHECK_INT(ntohs(((struct sockaddr_in6 *)&u[1])->sin6_port), 5353);
+  }
+  free(u);
+  /* none in the policy: the rootfs's resolv.conf, else a bind mount's source */
+  p->network_dns_upstream_len = 0;
+  cleanup_free char *etc = sbx_strdup_printf("%s/etc", dir);
+  cleanup_free char *rootconf = sbx_strdup_printf("%s/etc/resolv.conf", dir);
+  cleanup_free char *bound = sbx_strdup_printf("%s/bound.conf", dir);
+  sbx_mkdir_p(etc, 0755, NULL);
+  const char *t1 = "# x\nsearch example\nnameserver 127.0.0.11\nnameserver fe80::1%eth0\noptions ndots:0\n";
+  const char *t2 = "nameserver 2001:db8::35\n";
+  sbx_write_file_atomic(rootconf, t1, strlen(t1), 0644, NULL);
+  sbx_write_file_atomic(bound, t2, strlen(t2), 0644, NULL);
+  CHECK_INT(sbx_network_dns_upstreams(p, NULL, dir, &u, &n, &err), 0);
+  CHECK_INT(n, 2);
+  if (n == 2) {
+    char buf[64];
+    inet_ntop(AF_INET, &((struct sockaddr_in *)&u[0])->sin_addr, buf, sizeof buf);
+    CHECK_STR(buf, "127.0.0.11");
+  }
+  free(u);
+  m.source = bound;
+  CHECK_INT(sbx_network_dns_upstreams(p, &c, dir, &u, &n, &err), 0);
+  CHECK_INT(n, 1);
+  CHECK(n == 1 && u[0].ss_family == AF_INET6);
+  free(u);
+  /* a resolv.conf without nameservers: an error naming it */
+  sbx_write_file_atomic(bound, "search x\n", 9, 0644, NULL);
+  CHECK_INT(sbx_network_dns_upstreams(p, &c, dir, &u, &n, &err), -1);
+  CHECK(err.msg && strstr(err.msg, "bound.conf` names no nameserver"));
+  sbx_error_clear(&err);
+  p->network_dns_upstream_len = 2;
+  sbx_policy_free(p);
+  sbx_remove_tree(dir, NULL);
+}
+
 int main(void)
 {
   RUN(test_entry_syntax);
@@ -450,5 +544,7 @@ int main(void)
   RUN(test_name_plan);
   RUN(test_tighten);
   RUN(test_extends);
+  RUN(test_resolver_callbacks);
+  RUN(test_upstreams);
   return unit_finish("test-net-policy");
 }
