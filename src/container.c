@@ -43,6 +43,8 @@
 #include "namespaces.h"
 #include "net_policy.h"
 #include "network.h"
+#include "network_dns.h"
+#include "network_resolver.h"
 #include "process.h"
 #include "spawn.h"
 #include "sync.h"
@@ -121,6 +123,8 @@ static void create_rollback(struct create *c)
   }
   if (c->cgroup)
     sbx_cgroup_destroy(c->cgroup, NULL);
+  if (c->state_dir_made)
+    sbx_resolver_stop(c->ctx, c->id);
   if (c->state_dir_made)
     release_network(c->ctx, c->id);
   if (c->state_dir_made)
@@ -436,10 +440,17 @@ static int enforce_network(struct create *c, struct sbx_error *err)
 
   if (record == NULL)
     return sbx_fail(err, ENOMEM, "state");
-  if (t.mode == SBX_NET_ALLOWLIST && t.dns_port == 0 && sbx_net_policy_has_names(c->policy_doc))
-    sbx_log(c->ctx, SBX_LOG_WARNING, "container %s: network.allow names need agentsbx's DNS "
-            "resolver, which this build does not run: DNS is refused, only address entries "
-            "are reachable", c->id);
+  /* names: the resolver listens before the rules send port 53 to it */
+  if (t.mode == SBX_NET_ALLOWLIST && sbx_net_policy_has_names(c->policy_doc)) {
+    struct sbx_resolver_spec rs = {
+      .id = c->id, .init_pid = c->pid, .policy = c->policy_doc, .config = c->config,
+      .rootfs = c->rootfs,
+      .audit = { .path = c->policy.audit_path, .container_id = c->id, .policy = c->policy.name },
+    };
+    if (sbx_resolver_spawn(c->ctx, &rs, err) < 0)
+      return -1;
+    t.dns_port = SBX_NETWORK_DNS_PORT;
+  }
   return sbx_network_enforce(&t, err);
 }
 
@@ -730,6 +741,7 @@ int sbx_container_delete(const struct sbx_context *ctx, const char *id, bool for
     /* A directory without state.json is a create that died half-way. */
     if (force || (err && err->errnum == ENOENT)) {
       sbx_error_clear(err);
+      sbx_resolver_stop(ctx, id);
       release_network(ctx, id);
       return sbx_state_remove_dir(ctx, id, err);
     }
@@ -751,6 +763,7 @@ int sbx_container_delete(const struct sbx_context *ctx, const char *id, bool for
     cleanup_free char *json = sbx_container_hook_state(id, st.pid, "stopped", st.bundle, config);
     warn_hooks(ctx, &config->hooks->poststop, json, "poststop");
   }
+  sbx_resolver_stop(ctx, id);
   if (release_network(ctx, id) < 0 && !force) {
     sbx_fail(err, EBUSY, "container `%s`: its network rules could not be removed (see the "
              "warning); delete -f removes the rest", id);

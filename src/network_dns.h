@@ -4,8 +4,8 @@
  * implement over the effective policy (net_policy.c) and the container's
  * nftables table (nftables.c).
  *
- * How the runtime runs the resolver (per container, outside its mount and
- * pid namespaces, inside its network namespace):
+ * How the runtime runs the resolver (network_resolver.c; per container,
+ * outside its mount and pid namespaces, inside its network namespace):
  *   1. after the createRuntime hooks, before the rules: a child of create
  *      (like the limits watcher) setns()es into /proc/PID/ns/net, binds UDP
  *      and TCP on 127.0.0.1:SBX_NETWORK_DNS_PORT and [::1]:SBX_NETWORK_DNS_PORT,

@@ -362,9 +362,17 @@ static int allowlist_rules(FILE *f, const struct sbx_nft_plan *plan)
           "    meta mark 0x%08x accept\n"
           "    oif \"lo\" accept\n"
           "    ct state established,related accept\n"
-          "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept\n"
-          "    meta l4proto { tcp, udp } th dport { 53, 853 } goto refuse_dns\n",
+          "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept\n",
           SBX_NFT_RESOLVER_MARK);
+  /* a redirected query keeps its first route's oif here (the hook's
+   * device is not updated by the reroute): let it through by its new
+   * destination, the resolver on loopback */
+  if (plan->dns_port)
+    fprintf(f,
+            "    meta l4proto { tcp, udp } ip daddr 127.0.0.1 th dport %u accept\n"
+            "    meta l4proto { tcp, udp } ip6 daddr ::1 th dport %u accept\n",
+            plan->dns_port, plan->dns_port);
+  fprintf(f, "    meta l4proto { tcp, udp } th dport { 53, 853 } goto refuse_dns\n");
   if (p->network_blocked_ports_len) {
     fprintf(f, "    meta l4proto { tcp, udp } th dport { ");
     for (size_t i = 0; i < p->network_blocked_ports_len; i++)

@@ -140,14 +140,24 @@ engine_setup() {
 	done
 	nsenter --net="/run/netns/$PNS" socat -u "UDP6-RECV:7778,ipv6-v6only=0" "OPEN:$UDPLOG,creat,append" </dev/null >/dev/null 2>&1 3>&- &
 	track_pid $!
-	nsenter --net="/run/netns/$PNS" socat -u "UDP6-RECV:53,ipv6-v6only=0" "OPEN:$UDPLOG,creat,append" </dev/null >/dev/null 2>&1 3>&- &
-	track_pid $!
 	# a private address pair too, for blockPrivate
 	in_ns "$CNS" ip addr add 10.99.0.1/24 dev "${CNS}v"
 	in_ns "$PNS" ip addr add 10.99.0.2/24 dev "${PNS}v"
 	wait_for 5 in_ns "$PNS" sh -c 'ss -Htln | grep -q ":22 " && ss -Huln | grep -q ":7778 "'
 	add_ns network "/run/netns/$CNS"
 	install_probe
+}
+
+# dns_peer NAME=ADDR...: a DNS server on the peer (tests/tools/fake-dns.py)
+# answering these, logging every query it receives to $DNSLOG; the
+# container's resolv.conf names it
+dns_peer() {
+	DNSLOG="$BATS_TEST_TMPDIR/dns.log"
+	: >"$DNSLOG"
+	nsenter --net="/run/netns/$PNS" python3 "$REPO_TOP/tests/tools/fake-dns.py" "$DNSLOG" "$@" </dev/null >/dev/null 2>&1 3>&- &
+	track_pid $!
+	wait_for 5 in_ns "$PNS" sh -c 'ss -Huln | grep -q ":53 "'
+	echo "nameserver 192.0.2.2" >"$ROOTFS/etc/resolv.conf"
 }
 
 # the probes run by the container: one line per probe, "NAME RESULT"
@@ -330,23 +340,25 @@ nft_learn() {
 
 @test "allowlist: DNS and DoT to any server are refused (nothing reaches the peer's 53 or 853)" {
 	engine_setup
+	dns_peer api.example=192.0.2.2
 	allowlist_policy '{"allow": ["192.0.2.0/24"]}'
-	run_probes 'for p in 53 853 7777; do echo "tcp.$p $(netprobe tcp 192.0.2.2 $p)"; done; echo "udp.53 $(netprobe udp 192.0.2.2 53)"'
+	run_probes 'for p in 53 853 7777; do echo "tcp.$p $(netprobe tcp 192.0.2.2 $p)"; done; echo "udp.53 $(netprobe udp 192.0.2.2 53)"; nslookup api.example 192.0.2.2 >/dev/null 2>&1; echo "nslookup $?"'
 	grep -qx 'tcp.7777 ok reached' <<<"$output"
 	grep -qx 'tcp.53 ECONNREFUSED' <<<"$output"
 	grep -qx 'tcp.853 ECONNREFUSED' <<<"$output"
 	grep -qE '^udp.53 (ECONNREFUSED|EHOSTUNREACH|EPERM)$' <<<"$output"
+	grep -qx 'nslookup 1' <<<"$output"
 	sleep 0.5
-	[ ! -s "$UDPLOG" ]
+	[ ! -s "$DNSLOG" ]
 }
 
 @test "allowlist: blockPrivate refuses a private address the resolver installed, unless an entry names it" {
 	engine_setup
+	dns_peer
 	allowlist_policy '{"allow": ["api.example"]}'
 	set_args sleep 1000
 	run_bg sbx --policy "$BATS_TEST_TMPDIR/al.json" run -d "$CID"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"need agentsbx's DNS resolver"* ]]
 	probe='for a in 192.0.2.2 10.99.0.2; do echo "tcp.$a $(netprobe tcp $a 7777)"; done'
 	run sbx exec "$CID" sh -c "$probe"
 	grep -qx 'tcp.192.0.2.2 ECONNREFUSED' <<<"$output"
@@ -421,6 +433,7 @@ nft_learn() {
 
 @test "allowlist: an allowed name's answer as the resolver installs it: its ports only, private and denied addresses dropped, deny NAME:PORT refused" {
 	engine_setup
+	dns_peer
 	allowlist_policy '{"allow": ["pypi.example:7777", "*.files.example", "api.example"], "deny": ["api.example:8080", "192.0.2.99"]}'
 	set_args sleep 1000
 	run_bg sbx --policy "$BATS_TEST_TMPDIR/al.json" run -d "$CID"
@@ -451,4 +464,60 @@ nft_learn() {
 	grep -qx 't4.8080 ECONNREFUSED' <<<"$output"
 	grep -qx 't6.25 ECONNREFUSED' <<<"$output"
 	in_ns "$CNS" nft list set inet "$(in_ns "$CNS" nft list tables | awk '/agentsbx_/ { print $3 }')" dns4 | grep -q '192.0.2.2 timeout 1m'
+}
+
+@test "allowlist by name, end to end: allowed names resolve and become reachable, other names are NXDOMAIN and never reach the DNS server, wildcards and apex, private answers dropped; resolver and table go with delete" {
+	engine_setup
+	# a second public address on the peer, for a name of its own
+	in_ns "$PNS" ip addr add 198.51.100.2/32 dev "${PNS}v"
+	in_ns "$CNS" ip route add 198.51.100.0/24 via 192.0.2.2
+	dns_peer api.example=192.0.2.2 api.example=2001:db8::2 other.example=192.0.2.2 \
+		files.pkg.example=198.51.100.2 pkg.example=198.51.100.2 private.example=10.99.0.2
+	allowlist_policy '{"allow": ["api.example", "*.pkg.example:7777", "private.example"]}'
+	jq '. + {audit: {path: $p}}' --arg p "$BATS_TEST_TMPDIR/audit.jsonl" "$BATS_TEST_TMPDIR/al.json" >"$BATS_TEST_TMPDIR/al2.json"
+	mv "$BATS_TEST_TMPDIR/al2.json" "$BATS_TEST_TMPDIR/al.json"
+	set_args sleep 1000
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/al.json" run -d "$CID"
+	[ "$status" -eq 0 ]
+	resolver="$(cat "$SBX_ROOT/$CID/resolver.pid")"
+	kill -0 "$resolver"
+	lookup='lookup() { nslookup "$1" 2>&1 | sed -n "/^Name:/,\$p" | awk "/^Address/ { print \$2 }"; }'
+	# before any lookup the address is not reachable
+	run sbx exec "$CID" sh -c 'netprobe tcp 192.0.2.2 7777'
+	[ "$output" = ECONNREFUSED ]
+	run sbx exec "$CID" sh -c "$lookup"'
+		for a in $(lookup api.example); do echo "api $a $(netprobe tcp $a 7777)"; done
+		echo "other [$(lookup other.example)]"
+		nslookup other.example 192.0.2.2 >/dev/null 2>&1; echo "other-direct $?"
+		for a in $(lookup files.pkg.example); do echo "files $a $(netprobe tcp $a 7777) $(netprobe tcp $a 8080)"; done
+		echo "apex [$(lookup pkg.example)]"
+		echo "private [$(lookup private.example)] $(netprobe tcp 10.99.0.2 7777)"'
+	grep -qx 'api 192.0.2.2 ok reached' <<<"$output"
+	grep -qx 'api 2001:db8::2 ok reached' <<<"$output"
+	grep -qx 'other \[\]' <<<"$output"
+	grep -qx 'other-direct 1' <<<"$output"
+	grep -qx 'files 198.51.100.2 ok reached ECONNREFUSED' <<<"$output"
+	grep -qx 'apex \[\]' <<<"$output"
+	grep -qx 'private \[\] ECONNREFUSED' <<<"$output"
+	# the DNS server saw the allowed names only
+	grep -q '^api.example ' "$DNSLOG"
+	grep -q '^files.pkg.example ' "$DNSLOG"
+	! grep -qE '^(other.example|pkg.example) ' "$DNSLOG"
+	# refused names are audited
+	jq -se 'map(select(.event == "network_denied" and .name == "other.example")) | length > 0' "$BATS_TEST_TMPDIR/audit.jsonl"
+	sbx delete -f "$CID"
+	! kill -0 "$resolver" 2>/dev/null
+	[ -z "$(ns_tables)" ]
+}
+
+@test "allowlist by name: no upstream (no dns.upstream, no resolv.conf) fails create naming it, leaving nothing" {
+	engine_setup
+	rm -f "$ROOTFS/etc/resolv.conf"
+	allowlist_policy '{"allow": ["api.example"]}'
+	set_args true
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/al.json" create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"network.dns.upstream is empty and the container's resolv.conf"* ]]
+	no_state "$CID"
+	[ -z "$(ns_tables)" ]
 }
