@@ -44,6 +44,7 @@
 #include "net_policy.h"
 #include "network.h"
 #include "network_dns.h"
+#include "network_pasta.h"
 #include "network_resolver.h"
 #include "process.h"
 #include "spawn.h"
@@ -125,6 +126,8 @@ static void create_rollback(struct create *c)
     sbx_cgroup_destroy(c->cgroup, NULL);
   if (c->state_dir_made)
     sbx_resolver_stop(c->ctx, c->id);
+  if (c->state_dir_made)
+    sbx_pasta_stop(c->ctx, c->id);
   if (c->state_dir_made)
     release_network(c->ctx, c->id);
   if (c->state_dir_made)
@@ -440,6 +443,14 @@ static int enforce_network(struct create *c, struct sbx_error *err)
 
   if (record == NULL)
     return sbx_fail(err, ENOMEM, "state");
+  /* a namespace of its own that nothing (no engine, no hook) wired: pasta
+   * is its way out */
+  if (t.mode == SBX_NET_ALLOWLIST && t.persistent_path == NULL) {
+    bool needed;
+    if (sbx_pasta_needed(c->pid, &needed, err) < 0 ||
+        (needed && sbx_pasta_spawn(c->ctx, c->id, c->pid, err) < 0))
+      return -1;
+  }
   /* names: the resolver listens before the rules send port 53 to it */
   if (t.mode == SBX_NET_ALLOWLIST && sbx_net_policy_has_names(c->policy_doc)) {
     struct sbx_resolver_spec rs = {
@@ -742,6 +753,7 @@ int sbx_container_delete(const struct sbx_context *ctx, const char *id, bool for
     if (force || (err && err->errnum == ENOENT)) {
       sbx_error_clear(err);
       sbx_resolver_stop(ctx, id);
+      sbx_pasta_stop(ctx, id);
       release_network(ctx, id);
       return sbx_state_remove_dir(ctx, id, err);
     }
@@ -764,6 +776,7 @@ int sbx_container_delete(const struct sbx_context *ctx, const char *id, bool for
     warn_hooks(ctx, &config->hooks->poststop, json, "poststop");
   }
   sbx_resolver_stop(ctx, id);
+  sbx_pasta_stop(ctx, id);
   if (release_network(ctx, id) < 0 && !force) {
     sbx_fail(err, EBUSY, "container `%s`: its network rules could not be removed (see the "
              "warning); delete -f removes the rest", id);

@@ -63,14 +63,11 @@ int sbx_network_claim_namespace(enum sbx_net_mode mode, struct oci_linux *l, cha
     return 0;
   whose = owner == SBX_NETNS_HOST ? "the host's network namespace"
                                   : "the runtime's own network namespace";
-  if (mode == SBX_NET_ALLOWLIST)
-    return sbx_invalid(err, "linux.namespaces[%zu].path: `%s` is %s (`--network host`): "
-                       "network.mode allowlist never governs the host's network; give the "
-                       "container a network of its own", i, l->namespaces[i].path, whose);
   *note = sbx_strdup_printf("linux.namespaces[%zu].path: `%s` is %s (`--network host`): "
-                            "network.mode none gives the container a namespace of its own "
-                            "(only lo) and leaves that one alone", i, l->namespaces[i].path,
-                            whose);
+                            "network.mode %s gives the container a namespace of its own (%s) "
+                            "and leaves that one alone", i, l->namespaces[i].path, whose,
+                            sbx_net_mode_name(mode),
+                            mode == SBX_NET_NONE ? "only lo" : "its way out through pasta");
   free(l->namespaces[i].path);
   l->namespaces[i].path = NULL;
   return *note ? 0 : sbx_fail(err, ENOMEM, "network namespace");

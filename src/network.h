@@ -3,9 +3,9 @@
  * - Identity: a namespace file given by path is compared with the runtime's
  *   own (/proc/self/ns/net) and the host's (/proc/1/ns/net) by st_dev and
  *   st_ino, never by path.  Under a mode that restricts the network (none,
- *   allowlist) such a namespace is never changed: `none` gives the container
- *   a namespace of its own (only lo), `allowlist` fails create naming the
- *   conflict (it has no way out of its own yet).
+ *   allowlist) such a namespace is never changed: the container gets a
+ *   namespace of its own (none: only lo; allowlist: pasta as its way out,
+ *   network_pasta.c).
  * - Rules: one nftables table per container in the container's network
  *   namespace (nftables.c), installed by the runtime after the createRuntime
  *   hooks (engines plumb their veths then), before the container's process
@@ -34,8 +34,8 @@ int sbx_netns_owner(const char *path, int fd, enum sbx_netns_owner *out, struct 
 
 /* Before create spawns anything: under mode none or allowlist, a network
  * namespace path in l that is the runtime's or the host's is never joined:
- * none drops the path (the container gets a namespace of its own, *note
- * says so, malloc'd), allowlist fails naming the entry and the conflict.
+ * the path is dropped (the container gets a namespace of its own; *note
+ * says so, malloc'd).
  * Any other mode leaves l alone. */
 int sbx_network_claim_namespace(enum sbx_net_mode mode, struct oci_linux *l, char **note,
                                 struct sbx_error *err);

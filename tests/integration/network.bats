@@ -418,17 +418,33 @@ nft_learn() {
 	grep -qx 'uring EPERM' <<<"$output"
 }
 
-@test "allowlist with the host's namespace (--network host) fails create naming the conflict; the namespace is untouched" {
+@test "allowlist without an engine (no namespace in the config, or --network host): a namespace of its own with pasta as its way out, under the rules" {
 	host_setup
-	add_ns network "/run/netns/$HOSTNS"
-	allowlist_policy '{"allow": ["192.0.2.0/24"]}'
-	set_args true
-	run sbx_in "$HOSTNS" --policy "$BATS_TEST_TMPDIR/al.json" create -b "$BUNDLE" "$CID"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"is the runtime's own network namespace (\`--network host\`): network.mode allowlist never governs the host's network"* ]]
-	no_state "$CID"
-	ns_intact "$HOSTNS"
-	[ -z "$(in_ns "$HOSTNS" nft list tables)" ]
+	PNS="${NETP}p"
+	in_ns "$HOSTNS" ip route add default via 192.0.2.2
+	local port
+	for port in 7777 8080; do
+		nsenter --net="/run/netns/$PNS" socat "TCP-LISTEN:$port,fork,reuseaddr" SYSTEM:"echo reached" </dev/null >/dev/null 2>&1 3>&- &
+		track_pid $!
+	done
+	wait_for 5 in_ns "$PNS" sh -c 'ss -Htln | grep -q ":8080 "'
+	install_probe
+	allowlist_policy '{"allow": ["192.0.2.2:7777"]}'
+	set_cmd 'echo "links $(ls /sys/class/net | wc -l)"; echo "t7777 $(netprobe tcp 192.0.2.2 7777)"; echo "t8080 $(netprobe tcp 192.0.2.2 8080)"; echo "other $(netprobe tcp 198.51.100.7 7777)"'
+	for how in none "/run/netns/$HOSTNS"; do
+		if [ "$how" = none ]; then drop_ns network; else add_ns network "$how"; fi
+		run sbx_in "$HOSTNS" --policy "$BATS_TEST_TMPDIR/al.json" run "$CID"
+		[ "$status" -eq 0 ]
+		grep -qx 'links 2' <<<"$output"
+		grep -qx 't7777 ok reached' <<<"$output"
+		grep -qx 't8080 ECONNREFUSED' <<<"$output"
+		grep -qx 'other ECONNREFUSED' <<<"$output"
+		[ "$how" = none ] || [[ "$output" == *"network.mode allowlist gives the container a namespace of its own (its way out through pasta)"* ]]
+		# the host-playing namespace is untouched, and pasta is gone with the container
+		ns_intact "$HOSTNS"
+		[ -z "$(in_ns "$HOSTNS" nft list tables)" ]
+		! pgrep -x pasta
+	done
 }
 
 @test "allowlist: an allowed name's answer as the resolver installs it: its ports only, private and denied addresses dropped, deny NAME:PORT refused" {
