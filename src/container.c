@@ -451,16 +451,18 @@ static int enforce_network(struct create *c, struct sbx_error *err)
         (needed && sbx_pasta_spawn(c->ctx, c->id, c->pid, err) < 0))
       return -1;
   }
-  /* names: the resolver listens before the rules send port 53 to it */
-  if (t.mode == SBX_NET_ALLOWLIST && sbx_net_policy_has_names(c->policy_doc)) {
+  /* the resolver (with names) listens before the rules send port 53 to
+   * it; the same process audits refused packets */
+  if (t.mode == SBX_NET_ALLOWLIST) {
     struct sbx_resolver_spec rs = {
       .id = c->id, .init_pid = c->pid, .policy = c->policy_doc, .config = c->config,
-      .rootfs = c->rootfs,
+      .rootfs = c->rootfs, .names = sbx_net_policy_has_names(c->policy_doc),
       .audit = { .path = c->policy.audit_path, .container_id = c->id, .policy = c->policy.name },
     };
     if (sbx_resolver_spawn(c->ctx, &rs, err) < 0)
       return -1;
-    t.dns_port = SBX_NETWORK_DNS_PORT;
+    if (rs.names)
+      t.dns_port = SBX_NETWORK_DNS_PORT;
   }
   return sbx_network_enforce(&t, err);
 }

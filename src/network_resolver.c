@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 
 #include "dns_resolver.h"
 #include "network_dns.h"
+#include "nflog.h"
+#include "nftables.h"
 #include "state.h"
 #include "utils.h"
 
@@ -76,6 +79,61 @@ static void cb_denied(void *c, const char *name, uint16_t qtype, const char *rea
     sbx_audit(r->audit, "network_denied", f, 5, NULL);
 }
 
+/* A refused packet: a network_denied line (the rules log at most 20 a
+ * second per reason; what the limit held back is only counted there). */
+static void on_refused(void *c, const struct sbx_nflog_packet *p)
+{
+  struct resolver_ctx *r = c;
+  char addr[INET6_ADDRSTRLEN], proto[16], reason[64];
+  const char *pr = p->prefix;
+
+  inet_ntop(p->family, p->daddr, addr, sizeof addr);
+  switch (p->protocol) {
+  case IPPROTO_TCP: snprintf(proto, sizeof proto, "tcp"); break;
+  case IPPROTO_UDP: snprintf(proto, sizeof proto, "udp"); break;
+  case IPPROTO_ICMP: snprintf(proto, sizeof proto, "icmp"); break;
+  case IPPROTO_ICMPV6: snprintf(proto, sizeof proto, "icmpv6"); break;
+  default: snprintf(proto, sizeof proto, "%u", p->protocol);
+  }
+  /* "agentsbx deny " -> "deny" */
+  if (strncmp(pr, "agentsbx ", 9) == 0)
+    pr += 9;
+  snprintf(reason, sizeof reason, "%.*s", (int)strcspn(pr, " "), pr);
+  struct sbx_audit_field f[] = {
+    { "address", SBX_AUDIT_STRING, .string = addr },
+    { "port", SBX_AUDIT_INT, .integer = p->dport },
+    { "protocol", SBX_AUDIT_STRING, .string = proto },
+    { "reason", SBX_AUDIT_STRING, .string = reason },
+  };
+  sbx_audit(r->audit, "network_denied", f, 4, NULL);
+}
+
+/* The loop: DNS (when the policy has names) and refused packets, until
+ * init exits or SIGTERM. */
+static void run_loop(struct sbx_dns_resolver *r, int nflog, struct resolver_ctx *rc,
+                     const int stop[2])
+{
+  struct sbx_error err = { 0 };
+
+  for (;;) {
+    struct pollfd p[4] = { { .fd = stop[0], .events = POLLIN }, { .fd = stop[1], .events = POLLIN },
+                           { .fd = nflog, .events = POLLIN },
+                           { .fd = r ? sbx_dns_resolver_fd(r) : -1, .events = POLLIN } };
+    int timeout = r ? sbx_dns_resolver_timeout_ms(r) : -1;
+    if (poll(p, 4, timeout) < 0 && errno != EINTR)
+      break;
+    /* what is already logged is audited before stopping */
+    if (p[2].revents & POLLIN)
+      sbx_nflog_read(nflog, on_refused, rc, &err);
+    if ((p[0].revents | p[1].revents) & (POLLIN | POLLHUP | POLLERR))
+      break;
+    if (r && sbx_dns_resolver_dispatch(r, &err) < 0)
+      break;
+    sbx_error_clear(&err);
+  }
+  sbx_error_clear(&err);
+}
+
 /* A bound UDP socket and a listening TCP one on the loopback of family. */
 static int listen_pair(int family, int *udp, int *tcp)
 {
@@ -119,7 +177,7 @@ static int serve(const struct sbx_resolver_spec *s, int nsfd, int pidfd, int rea
   struct sbx_error err = { 0 };
   struct sockaddr_storage *ups = NULL;
   size_t n_ups = 0, n = 0;
-  int udp[2] = { -1, -1 }, tcp[2] = { -1, -1 }, stop[2] = { pidfd, -1 };
+  int udp[2] = { -1, -1 }, tcp[2] = { -1, -1 }, stop[2] = { pidfd, -1 }, nflog;
   struct sbx_dns_resolver *r = NULL;
   sigset_t set;
 
@@ -127,11 +185,21 @@ static int serve(const struct sbx_resolver_spec *s, int nsfd, int pidfd, int rea
   sigaddset(&set, SIGTERM);
   stop[1] = signalfd(-1, &set, SFD_CLOEXEC);
   /* upstreams first: the resolv.conf paths are the runtime's view */
-  if (sbx_network_dns_upstreams(s->policy, s->config, s->rootfs, &ups, &n_ups, &err) < 0)
+  if (s->names &&
+      sbx_network_dns_upstreams(s->policy, s->config, s->rootfs, &ups, &n_ups, &err) < 0)
     goto fail;
   if (setns(nsfd, CLONE_NEWNET) < 0) {
     sbx_fail(&err, errno, "resolver: enter the container's network namespace");
     goto fail;
+  }
+  if ((nflog = sbx_nflog_open(SBX_NFT_LOG_GROUP, &err)) < 0)
+    goto fail;
+  if (!s->names) {
+    if (write(ready, "", 1) != 1)
+      return 1;
+    close(ready);
+    run_loop(NULL, nflog, &rc, stop);
+    return 0;
   }
   if (listen_pair(AF_INET, &udp[0], &tcp[0]) < 0) {
     sbx_fail(&err, errno, "resolver: listen on 127.0.0.1:%d", SBX_NETWORK_DNS_PORT);
@@ -155,7 +223,7 @@ static int serve(const struct sbx_resolver_spec *s, int nsfd, int pidfd, int rea
   if (write(ready, "", 1) != 1)
     return 1;
   close(ready);
-  sbx_dns_resolver_run(r, stop, 2, &err);
+  run_loop(r, nflog, &rc, stop);
   sbx_dns_resolver_free(r);
   sbx_network_dns_close(&rc.dns);
   return 0;
@@ -243,7 +311,12 @@ void sbx_resolver_stop(const struct sbx_context *ctx, const char *id)
   fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
   /* only a process that is still ours (the runtime's executable name) */
   snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-  if (fd >= 0 && sbx_read_file(path, &comm, NULL, NULL) == 0 && strncmp(comm, "agentsbx", 8) == 0)
-    syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+  if (fd >= 0 && sbx_read_file(path, &comm, NULL, NULL) == 0 && strncmp(comm, "agentsbx", 8) == 0) {
+    /* SIGTERM: it audits what is still logged; SIGKILL after 1 s */
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
+    if (poll(&p, 1, 1000) <= 0)
+      syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+  }
   unlink(file);
 }

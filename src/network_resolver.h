@@ -5,10 +5,15 @@
  * 127.0.0.1:SBX_NETWORK_DNS_PORT and [::1]:SBX_NETWORK_DNS_PORT (UDP and
  * TCP), and runs the resolver loop (dns_resolver.c) with the policy's
  * callbacks (network_dns.c) until the container's init exits or delete
- * stops it.  create returns only once it listens. */
+ * stops it.  The same process reads the packets the rules refuse (NFLOG,
+ * nflog.c) and writes a `network_denied` audit line for each (address,
+ * port, protocol, reason); it runs for every allowlist container, the
+ * resolver part only when the policy allows names.  create returns only
+ * once it listens. */
 #ifndef SBX_NETWORK_RESOLVER_H
 #define SBX_NETWORK_RESOLVER_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "audit.h"
@@ -23,6 +28,7 @@ struct sbx_resolver_spec {
   const struct sbx_policy *policy;     /* the effective policy (allowlist) */
   const struct oci_config *config;     /* its resolv.conf mount, for the upstreams */
   const char *rootfs;
+  bool names;                          /* the policy allows names: run the resolver */
   struct sbx_audit_target audit;       /* network_denied lines */
 };
 

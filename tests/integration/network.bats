@@ -537,3 +537,20 @@ nft_learn() {
 	no_state "$CID"
 	[ -z "$(ns_tables)" ]
 }
+
+@test "allowlist: every refused connection is a network_denied audit line (address, port, protocol, reason)" {
+	engine_setup
+	allowlist_policy '{"allow": ["192.0.2.0/24"], "deny": ["192.0.2.2:8080"], "blockedPorts": [25]}'
+	jq '. + {audit: {path: $p}}' --arg p "$BATS_TEST_TMPDIR/audit.jsonl" "$BATS_TEST_TMPDIR/al.json" >"$BATS_TEST_TMPDIR/al2.json"
+	mv "$BATS_TEST_TMPDIR/al2.json" "$BATS_TEST_TMPDIR/al.json"
+	run_probes 'netprobe tcp 192.0.2.2 8080; netprobe tcp 192.0.2.2 25; netprobe udp 2001:db8::2 7778; netprobe tcp 10.99.0.2 7777; netprobe tcp 192.0.2.2 7777'
+	[ "$status" -eq 0 ]
+	jq -sc 'map(select(.event == "network_denied") | {address, port, protocol, reason})' "$BATS_TEST_TMPDIR/audit.jsonl" >"$BATS_TEST_TMPDIR/denied.json"
+	cat "$BATS_TEST_TMPDIR/denied.json" >&2
+	jq -e 'index({address: "192.0.2.2", port: 8080, protocol: "tcp", reason: "deny"}) != null' "$BATS_TEST_TMPDIR/denied.json"
+	jq -e 'index({address: "192.0.2.2", port: 25, protocol: "tcp", reason: "blockedport"}) != null' "$BATS_TEST_TMPDIR/denied.json"
+	jq -e 'index({address: "2001:db8::2", port: 7778, protocol: "udp", reason: "default"}) != null' "$BATS_TEST_TMPDIR/denied.json"
+	jq -e 'index({address: "10.99.0.2", port: 7777, protocol: "tcp", reason: "private"}) != null' "$BATS_TEST_TMPDIR/denied.json"
+	jq -e 'map(select(.port == 7777 and .address == "192.0.2.2")) == []' "$BATS_TEST_TMPDIR/denied.json"
+	jq -se 'map(select(.event == "network_denied")) | all(.container == $id)' --arg id "$CID" "$BATS_TEST_TMPDIR/audit.jsonl"
+}
