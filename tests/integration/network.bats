@@ -248,7 +248,7 @@ ns_tables() { in_ns "$CNS" nft list tables; }
 	       "capabilities": {"allow": ["CAP_SYS_ADMIN", "CAP_SYS_CHROOT", "CAP_DAC_OVERRIDE", "CAP_SYS_PTRACE",
 	         "CAP_BPF", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SETUID", "CAP_SETGID", "CAP_MKNOD"]}}' >"$BATS_TEST_TMPDIR/root.json"
 	grant_all_caps
-	add_mount '{"destination": "/host", "type": "bind", "source": "/", "options": ["rbind", "ro"]}'
+	add_mount '{"destination": "/host", "type": "bind", "source": "/", "options": ["bind", "ro"]}'
 	set_cmd "chroot /host nft flush ruleset 2>&1; chroot /host ip link set lo down 2>&1; $PROBES"
 	run sbx --policy "$BATS_TEST_TMPDIR/root.json" run "$CID"
 	[[ "$output" == *"Operation not permitted"* ]]
