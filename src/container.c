@@ -431,6 +431,14 @@ static int save_landlock(struct create *c, const char *plan, struct sbx_error *e
   return sbx_write_file_atomic(path, plan, strlen(plan), 0600, err);
 }
 
+/* Could a hook reach the container's network namespace while it runs
+ * (every hook but poststop gets its pid)? */
+static bool hooks_see_running_container(const struct oci_hooks *h)
+{
+  return h && (h->prestart.len || h->create_runtime.len || h->create_container.len ||
+               h->start_container.len || h->poststart.len);
+}
+
 /* The network rules, in the namespace the hooks have plumbed. */
 static int enforce_network(struct create *c, struct sbx_error *err)
 {
@@ -443,6 +451,13 @@ static int enforce_network(struct create *c, struct sbx_error *err)
 
   if (record == NULL)
     return sbx_fail(err, ENOMEM, "state");
+  /* network none in a namespace agentsbx made (no path) that no hook is
+   * told of: it holds only loopback, and only the host's root could add an
+   * interface to it, so there is nothing for rules to hold (and create
+   * does not pay for loading libnftables) */
+  if (t.mode == SBX_NET_NONE && t.persistent_path == NULL &&
+      !hooks_see_running_container(c->config->hooks))
+    return 0;
   /* a namespace of its own that nothing (no engine, no hook) wired: pasta
    * is its way out */
   if (t.mode == SBX_NET_ALLOWLIST && t.persistent_path == NULL) {

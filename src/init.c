@@ -25,6 +25,7 @@
 #include "hooks.h"
 #include "landlock.h"
 #include "mounts.h"
+#include "network.h"
 #include "policy.h"
 #include "process.h"
 #include "sync.h"
@@ -245,6 +246,14 @@ static int grant_console(struct init_fs *fs, struct sbx_error *err)
   return fs->plan_text ? 0 : sbx_fail(err, ENOMEM, "filesystem policy");
 }
 
+/* A network namespace made for the container (not joined by path). */
+static bool new_netns(const struct oci_config *c)
+{
+  const struct oci_namespace *ns = oci_linux_namespace(c->linux_, "network");
+
+  return ns && (ns->path == NULL || *ns->path == '\0');
+}
+
 /* Everything up to the point where the container waits for `start`. */
 static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***envp,
                       char **state_json_out, int *agent, struct init_fs *fs,
@@ -268,6 +277,8 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
   if (sbx_sync_expect(a->sync_fd, SYNC_CONTINUE, NULL, &state_json, err) < 0)
     return -1;
   *state_json_out = state_json;
+  if (new_netns(c) && sbx_network_loopback_up(err) < 0)
+    return -1;
   if (sbx_rootfs_prepare(&rs, err) < 0)
     return -1;
   if (c->hooks && sbx_hooks_run(&c->hooks->create_container, state_json, "createContainer",

@@ -10,6 +10,8 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -199,5 +201,22 @@ int sbx_network_release(const char *record_file, struct sbx_error *err)
 done:
   if (unlink(record_file) < 0 && errno != ENOENT)
     return sbx_fail(err, errno, "remove `%s`", record_file);
+  return 0;
+}
+
+int sbx_network_loopback_up(struct sbx_error *err)
+{
+  cleanup_close int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr = { .ifr_name = "lo" };
+
+  if (sock < 0)
+    return sbx_fail(err, errno, "bring up lo: socket");
+  if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+    return sbx_fail(err, errno, "bring up lo: read its flags");
+  if (ifr.ifr_flags & IFF_UP)
+    return 0;
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
+    return sbx_fail(err, errno, "bring up lo");
   return 0;
 }

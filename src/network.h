@@ -11,6 +11,8 @@
  *   hooks (engines plumb their veths then), before the container's process
  *   runs; they cover every interface, also one added later.  Removed by
  *   delete or a failed create when the namespace outlives the container.
+ *   Not needed (and not paid for) under none in a namespace the runtime made
+ *   that no hook is told of: it holds only lo, which init brings up. 
  */
 #ifndef SBX_NETWORK_H
 #define SBX_NETWORK_H
@@ -64,5 +66,9 @@ int sbx_network_enforce(const struct sbx_network_target *t, struct sbx_error *er
  * record_file when that very namespace (same identity) still exists, then
  * the record.  No record: nothing to do. */
 int sbx_network_release(const char *record_file, struct sbx_error *err);
+
+/* In a network namespace the runtime made (no path in the config), as runc
+ * does: loopback up.  Called by init, inside it. */
+int sbx_network_loopback_up(struct sbx_error *err);
 
 #endif

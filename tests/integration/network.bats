@@ -216,6 +216,34 @@ ns_tables() { in_ns "$CNS" nft list tables; }
 	in_ns "$CNS" ip -o link show "${CNS}v" | grep -q 'state UP'
 }
 
+@test "network none in a namespace of its own: no rules while nothing can plumb it; a createRuntime hook moving a veth in gets them" {
+	engine_setup
+	# the container's own namespace (no path), no hooks: only lo, no table
+	cfg '.linux.namespaces |= map(if .type == "network" then {type: "network"} else . end)'
+	set_args sleep 1000
+	run_bg sbx run -d "$CID"
+	[ "$status" -eq 0 ]
+	pid="$(container_pid "$CID")"
+	[ "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/1/ns/net)" ]
+	[ -z "$(nsenter --net="/proc/$pid/ns/net" nft list tables)" ]
+	[ "$(nsenter --net="/proc/$pid/ns/net" ip -o link show | awk -F': ' '{print $2}')" = lo ]
+	# loopback is up, as runc brings it up
+	run sbx exec "$CID" sh -c 'netprobe listen 9000 && netprobe tcp 127.0.0.1 9000'
+	[ "$output" = "ok loopback" ] || { echo "$output"; false; }
+	sbx delete -f "$CID"
+	# a hook is told the pid: it moves the veth in and addresses it; the
+	# rules hold
+	cfg '.hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", $s]}]' --arg s "pid=\$(jq -r .pid); ip -n $CNS link set ${CNS}v netns \$pid && nsenter --net=/proc/\$pid/ns/net sh -ec 'ip addr add 192.0.2.1/24 dev ${CNS}v; ip -6 addr add 2001:db8::1/64 dev ${CNS}v nodad; ip link set ${CNS}v up'"
+	set_args sleep 1000
+	run_bg sbx run -d "$CID"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	pid="$(container_pid "$CID")"
+	nsenter --net="/proc/$pid/ns/net" ip -o link show "${CNS}v" | grep -q 'state UP'
+	nsenter --net="/proc/$pid/ns/net" nft list tables | grep -q 'table inet agentsbx_'
+	run sbx exec "$CID" sh -c "$PROBES"
+	all_refused
+}
+
 @test "network none: a createContainer hook bringing a link up and addressing it does not open the network" {
 	engine_setup
 	in_ns "$CNS" sh -c "ip addr flush dev ${CNS}v; ip link set ${CNS}v down"
