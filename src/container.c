@@ -546,7 +546,8 @@ int sbx_container_create(const struct sbx_context *ctx, const char *id,
   if (sbx_state_create_dir(ctx, id, err) < 0)
     goto out;
   c.state_dir_made = true;
-  if (make_fifo(&c, err) < 0 || connect_console(&c, err) < 0)
+  if (sbx_state_save_cgroup(ctx, id, c.cgroup_path, err) < 0 || make_fifo(&c, err) < 0 ||
+      connect_console(&c, err) < 0)
     goto fail;
   if (spawn_init(&c, err) < 0 || drive_init(&c, err) < 0)
     goto fail;
@@ -751,12 +752,83 @@ static int kill_and_wait(const struct sbx_state *st, struct sbx_error *err)
   return 0;
 }
 
+/* SIGKILL everything in the cgroup at path until it is empty. */
+static int kill_cgroup(const char *id, const char *path, struct sbx_error *err)
+{
+  sbx_cgroup_thaw(path, false, NULL);
+  for (int tries = 0; tries < 1000; tries++) {
+    pid_t *pids = NULL;
+    size_t n = 0;
+    if (sbx_cgroup_pids(path, &pids, &n, NULL) < 0 || n == 0) {
+      free(pids);
+      return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+      kill(pids[i], SIGKILL);
+    free(pids);
+    usleep(10000);
+  }
+  return sbx_fail(err, ETIMEDOUT, "container `%s`: processes in cgroup `%s` did not die", id,
+                  path);
+}
+
+static bool cgroup_has_processes(const char *path)
+{
+  pid_t *pids = NULL;
+  size_t n = 0;
+  bool busy = sbx_cgroup_pids(path, &pids, &n, NULL) == 0 && n > 0;
+
+  free(pids);
+  return busy;
+}
+
+/* The resolver, pasta and network rules a container without readable
+ * state may have left. */
+static void release_runtime_helpers(const struct sbx_context *ctx, const char *id)
+{
+  sbx_resolver_stop(ctx, id);
+  sbx_pasta_stop(ctx, id);
+  release_network(ctx, id);
+}
+
+/* No readable state.json: a create that died half way (none), or a record
+ * that was damaged.  The cgroup recorded before the cgroup existed still
+ * finds every process; without it a live container could not be reached,
+ * so a damaged record is kept, as runc does. */
+static int delete_without_state(const struct sbx_context *ctx, const char *id, bool force,
+                                struct sbx_error *why, struct sbx_error *err)
+{
+  cleanup_free char *cgroup = sbx_state_load_cgroup(ctx, id);
+  bool missing = why->errnum == ENOENT;
+
+  if (cgroup == NULL) {
+    if (missing) {
+      release_runtime_helpers(ctx, id);
+      return sbx_state_remove_dir(ctx, id, err);
+    }
+    return sbx_invalid(err, "%s; its cgroup is not recorded either, so container `%s` is kept",
+                       why->msg, id);
+  }
+  if (!force && (!missing || cgroup_has_processes(cgroup)))
+    return sbx_invalid(err,
+                       "%s; container `%s` may still run in cgroup `%s`: delete -f kills it there",
+                       missing ? "no state.json" : why->msg, id, cgroup);
+  if (kill_cgroup(id, cgroup, err) < 0)
+    return -1;
+  release_runtime_helpers(ctx, id);
+  sbx_monitor_stop(ctx, id);
+  if (sbx_cgroup_remove_path(cgroup, false, err) < 0)
+    return -1;
+  return sbx_state_remove_dir(ctx, id, err);
+}
+
 int sbx_container_delete(const struct sbx_context *ctx, const char *id, bool force,
                          struct sbx_error *err)
 {
   struct sbx_state st;
   struct oci_config *config = NULL;
   cleanup_close int lock = -1;
+  cleanup_error struct sbx_error why = { 0 };
   enum sbx_status status;
   int ret = -1;
 
@@ -765,17 +837,8 @@ int sbx_container_delete(const struct sbx_context *ctx, const char *id, bool for
   lock = sbx_state_lock(ctx, id, err);
   if (lock < 0)
     return -1;
-  if (sbx_state_load(ctx, id, &st, err) < 0) {
-    /* A directory without state.json is a create that died half-way. */
-    if (force || (err && err->errnum == ENOENT)) {
-      sbx_error_clear(err);
-      sbx_resolver_stop(ctx, id);
-      sbx_pasta_stop(ctx, id);
-      release_network(ctx, id);
-      return sbx_state_remove_dir(ctx, id, err);
-    }
-    return -1;
-  }
+  if (sbx_state_load(ctx, id, &st, &why) < 0)
+    return delete_without_state(ctx, id, force, &why, err);
   status = sbx_state_status(ctx, &st);
   if ((status == SBX_RUNNING || status == SBX_PAUSED) && !force) {
     sbx_fail(err, EBUSY, "cannot delete container `%s` that is not stopped: %s", id,

@@ -164,8 +164,12 @@ int sbx_state_load(const struct sbx_context *ctx, const char *id, struct sbx_sta
     return -1;
   }
   root = yajl_tree_parse(text, errbuf, sizeof errbuf);
-  if (root == NULL)
-    return sbx_invalid(err, "`%s`: invalid JSON: %s", path, errbuf);
+  if (root == NULL) {
+    char *nl = strchr(errbuf, '\n');
+    if (nl)
+      *nl = '\0';
+    return sbx_invalid(err, "`%s`: unreadable state: invalid JSON: %s", path, errbuf);
+  }
   st->id = dup_string(root, "id");
   st->pid = (pid_t)get_integer(root, "pid");
   start = dup_string(root, "start_time");
@@ -182,7 +186,37 @@ int sbx_state_load(const struct sbx_context *ctx, const char *id, struct sbx_sta
   yajl_tree_free(root);
   if (st->id == NULL)
     st->id = strdup(id);
+  /* Without its pid and start time nothing could find or stop the process. */
+  if (st->pid <= 0 || start == NULL) {
+    sbx_state_release(st);
+    return sbx_invalid(err, "`%s`: unreadable state: no pid or start_time", path);
+  }
   return 0;
+}
+
+int sbx_state_save_cgroup(const struct sbx_context *ctx, const char *id, const char *cgroup_path,
+                          struct sbx_error *err)
+{
+  cleanup_free char *path = sbx_state_file(ctx, id, "cgroup");
+
+  if (path == NULL)
+    return sbx_fail(err, ENOMEM, "state");
+  return sbx_write_file_atomic(path, cgroup_path, strlen(cgroup_path), 0600, err);
+}
+
+char *sbx_state_load_cgroup(const struct sbx_context *ctx, const char *id)
+{
+  cleanup_free char *path = sbx_state_file(ctx, id, "cgroup");
+  char *text = NULL;
+
+  if (path == NULL || sbx_read_file(path, &text, NULL, NULL) < 0)
+    return NULL;
+  /* Only an absolute path without `..` is ever written there. */
+  if (text[0] != '/' || strstr(text, "/../") || strchr(text, '\n')) {
+    free(text);
+    return NULL;
+  }
+  return text;
 }
 
 void sbx_state_release(struct sbx_state *st)

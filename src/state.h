@@ -45,6 +45,14 @@ int sbx_state_load(const struct sbx_context *ctx, const char *id, struct sbx_sta
                    struct sbx_error *err);
 void sbx_state_release(struct sbx_state *st);
 
+/* The file `cgroup` records the container's cgroup path before the cgroup
+ * exists, so a container whose state.json is missing (a create killed half
+ * way) or unreadable can still be found and removed.  Load: malloc'd, NULL
+ * when there is no valid record. */
+int sbx_state_save_cgroup(const struct sbx_context *ctx, const char *id, const char *cgroup_path,
+                          struct sbx_error *err);
+char *sbx_state_load_cgroup(const struct sbx_context *ctx, const char *id);
+
 /* The live status: stopped when the process is gone, a zombie, or another
  * process reusing the pid; created while exec.fifo exists; else running
  * (or paused when its freezer says so). */

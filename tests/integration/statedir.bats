@@ -85,3 +85,125 @@ load helpers
 	# no write access for group/others
 	[ $((8#$mode & 8#022)) -eq 0 ]
 }
+
+# cg_dirs PATH: the directories of cgroup PATH that exist, in every hierarchy
+cg_dirs() {
+	local m
+	for m in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+		[ -d "$m$1" ] && echo "$m$1"
+	done
+	return 0
+}
+
+# rm_cg PATH: teardown's safety net for a test's own absolute cgroup
+rm_cg() {
+	local d i
+	for d in $(cg_dirs "$1"); do
+		for i in $(seq 50); do
+			rmdir "$d" 2>/dev/null && break
+			[ -d "$d" ] || break
+			sleep 0.05
+		done
+	done
+}
+
+teardown() {
+	sbx_teardown
+	local rc=$?
+	[ -z "${CG:-}" ] || rm_cg "$CG"
+	return $rc
+}
+
+# corrupt_state_delete CONTENT: delete -f after state.json became CONTENT.
+# Either the runtime refuses and keeps the state (runc), or it finds the
+# container by its cgroup, kills it and leaves nothing.  Never: exit 0 with
+# the process still alive.
+corrupt_state_delete() {
+	CG="/sbxt-cg-$CID"
+	cfg '.linux.cgroupsPath = $p' --arg p "$CG"
+	set_args sleep 1000
+	start_detached "$CID"
+	pid="$(container_pid "$CID")"
+	track_pid "$pid"
+	[ -n "$(cg_dirs "$CG")" ]
+	printf '%s' "$1" >"$SBX_ROOT/$CID/state.json"
+	run sbx delete -f "$CID"
+	echo "delete -f: $status: $output"
+	if [ "$status" -ne 0 ]; then
+		[ -d "$SBX_ROOT/$CID" ]
+		kill -0 "$pid"
+		kill -9 "$pid"
+		wait_for 10 pid_gone "$pid"
+		rm -rf "${SBX_ROOT:?}/$CID"
+		rm_cg "$CG"
+		requires_agentsbx "agentsbx kills the container by its cgroup"
+		return 1
+	fi
+	wait_for 10 pid_gone "$pid"
+	[ ! -e "$SBX_ROOT/$CID" ]
+	[ -z "$(cg_dirs "$CG")" ] || {
+		cg_dirs "$CG"
+		rm_cg "$CG"
+		return 1
+	}
+}
+
+@test "delete -f with a truncated state.json kills the container by its cgroup or keeps the state" {
+	corrupt_state_delete '{"id": "x", "pi'
+}
+
+@test "delete -f with a garbage state.json kills the container by its cgroup or keeps the state" {
+	corrupt_state_delete $'\x01\x02garbage'
+}
+
+@test "delete without -f of a container whose state.json is corrupt refuses and keeps it" {
+	requires_agentsbx "runc refuses for another reason"
+	CG="/sbxt-cg-$CID"
+	cfg '.linux.cgroupsPath = $p' --arg p "$CG"
+	set_args sleep 1000
+	start_detached "$CID"
+	pid="$(container_pid "$CID")"
+	track_pid "$pid"
+	: >"$SBX_ROOT/$CID/state.json"
+	run sbx delete "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *state.json* ]]
+	[[ "$output" == *"delete -f"* ]]
+	kill -0 "$pid"
+	[ -d "$SBX_ROOT/$CID" ]
+	sbx delete -f "$CID"
+	wait_for 10 pid_gone "$pid"
+	[ -z "$(cg_dirs "$CG")" ]
+}
+
+@test "create killed with SIGKILL at 0-50 ms: delete -f removes its cgroups and state" {
+	requires_agentsbx "runc leaves the cgroups of a killed create"
+	CG="/sbxt-cg-$CID"
+	cfg '.linux.cgroupsPath = $p' --arg p "$CG"
+	set_args sleep 1000
+	local deadline=$((SECONDS + 60)) trials=0 left=0 id pid
+	while [ "$trials" -lt 25 ] && [ "$SECONDS" -lt "$deadline" ]; do
+		trials=$((trials + 1))
+		id="$CID-k$trials"
+		echo "$id" >>"$BATS_TEST_TMPDIR/.ids"
+		"$AGENTSBX" --root "$SBX_ROOT" create -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((trials * 2 % 50 / 10))$((trials * 2 % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		run sbx delete -f "$id"
+		[ "$status" -eq 0 ] || {
+			echo "trial $trials: delete -f: $output"
+			return 1
+		}
+		if [ -n "$(cg_dirs "$CG")" ] || [ -e "$SBX_ROOT/$id" ]; then
+			echo "trial $trials: left behind: $(cg_dirs "$CG" | wc -l) cgroup dirs, state: $(ls "$SBX_ROOT")"
+			left=$((left + 1))
+			rm_cg "$CG"
+		fi
+		# no process may stay in the container's cgroup or anywhere with its id
+		! pgrep -f "$id" >/dev/null
+	done
+	echo "$trials trials, $left left something behind"
+	[ "$left" -eq 0 ]
+}
