@@ -68,6 +68,7 @@ struct create {
   struct sbx_spawn spawn;
   int fifo_fd;
   int console_fd;
+  int lock_fd;                /* the state directory's lock, held to the end */
   pid_t pid;
   bool state_dir_made;
   struct sbx_cgroup *cgroup;
@@ -93,6 +94,8 @@ static void create_release(struct create *c)
     close(c->fifo_fd);
   if (c->console_fd >= 0 && c->console_fd != c->opts->console_fd)
     close(c->console_fd);
+  if (c->lock_fd >= 0)
+    close(c->lock_fd);
   sbx_cgroup_free(c->cgroup);
   sbx_seccomp_program_release(&c->seccomp);
   sbx_seccomp_program_release(&c->policy_seccomp);
@@ -537,13 +540,13 @@ int sbx_container_create(const struct sbx_context *ctx, const char *id,
                          struct sbx_error *err)
 {
   struct create c = { .ctx = ctx, .id = id, .opts = opts, .sync = -1, .fifo_fd = -1,
-                      .console_fd = -1 };
+                      .console_fd = -1, .lock_fd = -1 };
   int ret = -1;
 
   if (sbx_validate_id(id, err) < 0 || load_config(&c, err) < 0 || apply_policy(&c, err) < 0 ||
       check_config(&c, err) < 0)
     goto out;
-  if (sbx_state_create_dir(ctx, id, err) < 0)
+  if ((c.lock_fd = sbx_state_create_dir(ctx, id, err)) < 0)
     goto out;
   c.state_dir_made = true;
   if (sbx_state_save_cgroup(ctx, id, c.cgroup_path, err) < 0 || make_fifo(&c, err) < 0 ||

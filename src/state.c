@@ -54,18 +54,73 @@ char *sbx_state_file(const struct sbx_context *ctx, const char *id, const char *
   return sbx_strdup_printf("%s/%s/%s", ctx->state_root, id, name);
 }
 
+/* The directory fd still names the directory at path (a delete may have
+ * removed it while we waited for its lock). */
+static bool still_there(int fd, const char *path)
+{
+  struct stat a, b;
+
+  return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+static bool has_state_json(const struct sbx_context *ctx, const char *id)
+{
+  cleanup_free char *path = sbx_state_file(ctx, id, "state.json");
+
+  return path && access(path, F_OK) == 0;
+}
+
+/* A directory whose lock is held and which has no state.json yet (or no
+ * more) belongs to a create or a delete under way. */
+static bool being_made_or_removed(const struct sbx_context *ctx, const char *id, int fd)
+{
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    flock(fd, LOCK_UN);
+    return false;
+  }
+  return errno == EWOULDBLOCK && !has_state_json(ctx, id);
+}
+
+static int busy_error(struct sbx_error *err, const char *id)
+{
+  sbx_fail(err, 0, "container `%s` is being created or deleted", id);
+  if (err)
+    err->errnum = EBUSY;
+  return -1;
+}
+
 int sbx_state_create_dir(const struct sbx_context *ctx, const char *id, struct sbx_error *err)
 {
   cleanup_free char *dir = sbx_state_dir(ctx, id);
 
   if (sbx_mkdir_p(ctx->state_root, 0700, err) < 0)
     return sbx_wrap(err, "state root");
-  if (mkdir(dir, 0711) < 0) {
-    if (errno == EEXIST)
+  /* A delete that finds the new, still empty directory before we lock it
+   * removes it: then make it again. */
+  for (int tries = 0; tries < 5; tries++) {
+    int fd;
+    if (mkdir(dir, 0711) < 0) {
+      bool busy;
+      if (errno != EEXIST)
+        return sbx_fail(err, errno, "mkdir `%s`", dir);
+      fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      busy = fd >= 0 && being_made_or_removed(ctx, id, fd);
+      if (fd >= 0)
+        close(fd);
+      if (busy)
+        return busy_error(err, id);
       return sbx_fail(err, EEXIST, "container `%s` already exists", id);
-    return sbx_fail(err, errno, "mkdir `%s`", dir);
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT)
+      return sbx_fail(err, errno, "open `%s`", dir);
+    if (fd >= 0 && flock(fd, LOCK_EX) == 0 && still_there(fd, dir))
+      return fd;
+    if (fd >= 0)
+      close(fd);
   }
-  return 0;
+  return busy_error(err, id);
 }
 
 int sbx_state_remove_dir(const struct sbx_context *ctx, const char *id, struct sbx_error *err)
@@ -263,20 +318,31 @@ int sbx_state_lock(const struct sbx_context *ctx, const char *id, struct sbx_err
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
   if (fd < 0) {
-    if (errno == ENOENT) {
-      sbx_fail(err, 0, "container `%s` does not exist", id);
-      if (err)
-        err->errnum = ENOENT;
-      return -1;
-    }
+    if (errno == ENOENT)
+      goto gone;
     return sbx_fail(err, errno, "open `%s`", dir);
   }
-  if (flock(fd, LOCK_EX) < 0) {
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
     int saved = errno;
-    close(fd);
-    return sbx_fail(err, saved, "lock `%s`", dir);
+    /* create holds the lock from mkdir to the end: do not wait for it. */
+    if (saved == EWOULDBLOCK && !has_state_json(ctx, id)) {
+      close(fd);
+      return busy_error(err, id);
+    }
+    if (saved != EWOULDBLOCK || flock(fd, LOCK_EX) < 0) {
+      saved = errno;
+      close(fd);
+      return sbx_fail(err, saved, "lock `%s`", dir);
+    }
   }
-  return fd;
+  if (still_there(fd, dir))
+    return fd;
+  close(fd);
+gone:
+  sbx_fail(err, 0, "container `%s` does not exist", id);
+  if (err)
+    err->errnum = ENOENT;
+  return -1;
 }
 
 int sbx_state_pidfd(const struct sbx_state *st, struct sbx_error *err)

@@ -34,7 +34,9 @@ int sbx_validate_id(const char *id, struct sbx_error *err);
 
 char *sbx_state_dir(const struct sbx_context *ctx, const char *id);
 char *sbx_state_file(const struct sbx_context *ctx, const char *id, const char *name);
-/* Create --root (0700) and --root/ID; EEXIST names the container. */
+/* Create --root (0700) and --root/ID, locked (see sbx_state_lock) until
+ * the returned fd is closed: create holds it to the end.  EEXIST names the
+ * container; EBUSY says another create or delete of ID is under way. */
 int sbx_state_create_dir(const struct sbx_context *ctx, const char *id, struct sbx_error *err);
 int sbx_state_remove_dir(const struct sbx_context *ctx, const char *id, struct sbx_error *err);
 
@@ -62,8 +64,11 @@ bool sbx_state_process_alive(const struct sbx_state *st);
 /* A pidfd of the container's init, verified to be that very process. */
 int sbx_state_pidfd(const struct sbx_state *st, struct sbx_error *err);
 
-/* An exclusive flock on the state directory: serialises start, kill,
- * delete of one container.  Returns the fd to close, or -1. */
+/* An exclusive flock on the state directory: serialises create, start,
+ * delete, pause of one container.  Waits for another holder, except for a
+ * create or delete under way (locked, no state.json): EBUSY "is being
+ * created or deleted".  ENOENT when the directory is (or went) away.
+ * Returns the fd to close, or -1. */
 int sbx_state_lock(const struct sbx_context *ctx, const char *id, struct sbx_error *err);
 
 #endif

@@ -207,3 +207,49 @@ corrupt_state_delete() {
 	echo "$trials trials, $left left something behind"
 	[ "$left" -eq 0 ]
 }
+
+@test "create racing delete -f of one id: serialised, clear errors, nothing left" {
+	requires_agentsbx "runc's errors differ"
+	CG="/sbxt-cg-$CID"
+	cfg '.linux.cgroupsPath = $p' --arg p "$CG"
+	set_args sleep 1000
+	echo "$CID" >>"$BATS_TEST_TMPDIR/.ids"
+	local deadline=$((SECONDS + 90)) trials=0 bad=0 cpid dpid cerr derr
+	cerr="$BATS_TEST_TMPDIR/create.err"
+	derr="$BATS_TEST_TMPDIR/delete.err"
+	while [ "$trials" -lt 30 ] && [ "$SECONDS" -lt "$deadline" ]; do
+		trials=$((trials + 1))
+		"$AGENTSBX" --root "$SBX_ROOT" create -b "$BUNDLE" "$CID" </dev/null >/dev/null 2>"$cerr" &
+		cpid=$!
+		sleep "0.0$((trials % 5))"
+		"$AGENTSBX" --root "$SBX_ROOT" delete -f "$CID" </dev/null >/dev/null 2>"$derr" &
+		dpid=$!
+		wait "$cpid" || true
+		wait "$dpid" || true
+		# a loser says why, in words
+		if grep -v -e 'is being created or deleted' -e 'does not exist' -e 'already exists' "$cerr" "$derr" | grep -q .; then
+			echo "trial $trials: raw error: $(cat "$cerr" "$derr")"
+			bad=$((bad + 1))
+		fi
+		# whatever won, the container is either complete (state works) or gone entirely
+		if ! sbx state "$CID" >/dev/null 2>&1; then
+			if [ -n "$(cg_dirs "$CG")" ] && [ -n "$(cat "$(cg_dirs "$CG" | grep /pids/)/cgroup.procs" 2>/dev/null)" ]; then
+				echo "trial $trials: a process lives in the cgroup without state"
+				bad=$((bad + 1))
+			fi
+		fi
+		run sbx delete -f "$CID"
+		[ "$status" -eq 0 ] || [[ "$output" == *"does not exist"* ]] || {
+			echo "trial $trials: cleanup delete -f: $output"
+			bad=$((bad + 1))
+		}
+		if [ -n "$(cg_dirs "$CG")" ] || [ -e "$SBX_ROOT/$CID" ]; then
+			echo "trial $trials: left behind: $(cg_dirs "$CG" | wc -l) cgroup dirs, state: $(ls "$SBX_ROOT")"
+			bad=$((bad + 1))
+			rm_cg "$CG"
+			rm -rf "${SBX_ROOT:?}/$CID"
+		fi
+	done
+	echo "$trials trials, $bad bad"
+	[ "$bad" -eq 0 ]
+}
