@@ -169,6 +169,9 @@ static int load_config(struct create *c, struct sbx_error *err)
   path = sbx_strdup_printf("%s/config.json", c->bundle);
   if (sbx_read_file(path, &c->config_text, &c->config_len, err) < 0)
     return -1;
+  if (c->config_len > SBX_CONFIG_MAX)
+    return sbx_invalid(err, "`%s`: %zu bytes, more than the %u MiB agentsbx accepts", path,
+                       c->config_len, SBX_CONFIG_MAX >> 20);
   c->config = oci_config_parse(c->config_text, c->config_len, &msg);
   if (c->config == NULL) {
     sbx_fail_take(err, EINVAL, msg);

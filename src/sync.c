@@ -23,6 +23,11 @@ int sbx_sync_send(int fd, int type, int value, const void *data, size_t len)
 {
   struct sync_header h = { .type = type, .value = value, .len = (uint32_t)len };
 
+  if (len > SBX_SYNC_MAX_MESSAGE) {
+    errno = EMSGSIZE;
+    return -1;
+  }
+
   if (sbx_send_all(fd, &h, sizeof h) < 0)
     return -1;
   return len ? sbx_send_all(fd, data, len) : 0;
@@ -68,8 +73,9 @@ static int expect(int fd, int type, int *value, char **data, size_t *len,
   if (r <= 0)
     return sbx_fail(err, r < 0 ? errno : EPIPE,
                     "the container process exited before `%s`", type_name(type));
-  if (h.len > 16 * 1024 * 1024)
-    return sbx_fail(err, EPROTO, "sync message too large");
+  if (h.len > SBX_SYNC_MAX_MESSAGE)
+    return sbx_fail(err, EPROTO, "`%s` message of %u bytes: more than the %u allowed",
+                    type_name(h.type), h.len, SBX_SYNC_MAX_MESSAGE);
   payload = malloc(h.len + 1);
   if (payload == NULL)
     return sbx_fail(err, ENOMEM, "sync message");

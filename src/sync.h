@@ -19,6 +19,11 @@ enum sbx_sync_type {
   SYNC_INIT_ARGS,    /* parent -> re-executed init: its arguments */
 };
 
+/* The largest message, so the largest config.json create accepts (runc
+ * takes configs of 100 MB; the whole config travels to init). */
+#define SBX_SYNC_MAX_MESSAGE (256u * 1024 * 1024)
+#define SBX_CONFIG_MAX (SBX_SYNC_MAX_MESSAGE - 1024 * 1024)
+
 int sbx_sync_send(int fd, int type, int value, const void *data, size_t len);
 int sbx_sync_send_error(int fd, const struct sbx_error *e);
 /* Wait for a message of the expected type; an SYNC_ERROR from the peer

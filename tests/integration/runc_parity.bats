@@ -114,3 +114,14 @@ load helpers
 	requires_agentsbx "the debug messages' text"
 	grep -q 'init is pid' "$BATS_TEST_TMPDIR/log.json"
 }
+
+@test "a config.json over 16 MiB (a large annotation) is accepted" {
+	set_cmd 'echo big-config-ran'
+	head -c 18000000 /dev/zero | tr '\0' 'a' >"$BATS_TEST_TMPDIR/big"
+	cfg '.annotations["org.example.big"] = $big' --rawfile big "$BATS_TEST_TMPDIR/big"
+	[ "$(stat -c %s "$BUNDLE/config.json")" -gt $((16 * 1024 * 1024)) ]
+	run sbx run "$CID"
+	echo "$output" | cut -c1-300
+	[ "$status" -eq 0 ]
+	[[ "$output" == *big-config-ran* ]]
+}
