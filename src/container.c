@@ -249,6 +249,11 @@ static int check_config(struct create *c, struct sbx_error *err)
     return sbx_fail(err, c->rootfs ? ENOTDIR : errno, "root.path: `%s`", cfg->root->path);
   if (cfg->linux_ == NULL || oci_linux_namespace(cfg->linux_, "mount") == NULL)
     return sbx_invalid(err, "linux.namespaces: a mount namespace is required");
+  for (size_t i = 0; i < p->rlimits_len; i++)
+    if (p->rlimits[i].soft > p->rlimits[i].hard)
+      return sbx_invalid(err, "process.rlimits[%zu]: %s soft limit %llu is above its hard limit %llu",
+                         i, p->rlimits[i].type, (unsigned long long)p->rlimits[i].soft,
+                         (unsigned long long)p->rlimits[i].hard);
   if (p->terminal && c->opts->console_socket == NULL && c->opts->console_fd < 0)
     return sbx_fail(err, EINVAL,
                     "process.terminal is true: --console-socket is required to detach");
@@ -538,6 +543,24 @@ static int drive_init(struct create *c, struct sbx_error *err)
   return 0;
 }
 
+/* init died during create: when the memory limit's OOM kill did it, the
+ * error names the limit instead of a bare "exited before...". */
+static void explain_init_death(struct create *c, struct sbx_error *err)
+{
+  const struct oci_resources *r = c->config->linux_ ? c->config->linux_->resources : NULL;
+  unsigned long long ooms = 0;
+
+  if (err == NULL || c->cgroup == NULL || r == NULL || r->memory == NULL ||
+      !r->memory->has_limit || r->memory->limit <= 0)
+    return;
+  if (sbx_cgroup_oom_count(c->cgroup_path, &ooms, NULL) < 0 || ooms == 0)
+    return;
+  sbx_wrap(err,
+           "linux.resources.memory.limit: %lld bytes is too little, the kernel killed the "
+           "container process for lack of memory during create",
+           (long long)r->memory->limit);
+}
+
 int sbx_container_create(const struct sbx_context *ctx, const char *id,
                          const struct sbx_create_options *opts, pid_t *pid,
                          struct sbx_error *err)
@@ -555,8 +578,12 @@ int sbx_container_create(const struct sbx_context *ctx, const char *id,
   if (sbx_state_save_cgroup(ctx, id, c.cgroup_path, err) < 0 || make_fifo(&c, err) < 0 ||
       connect_console(&c, err) < 0)
     goto fail;
-  if (spawn_init(&c, err) < 0 || drive_init(&c, err) < 0)
+  if (spawn_init(&c, err) < 0)
     goto fail;
+  if (drive_init(&c, err) < 0) {
+    explain_init_death(&c, err);
+    goto fail;
+  }
   if (pid)
     *pid = c.pid;
   ret = 0;
@@ -619,8 +646,10 @@ static int load_config_copy(const struct sbx_context *ctx, const char *id,
   if (sbx_read_file(path, &text, &len, err) < 0)
     return -1;
   *config = oci_config_parse(text, len, &msg);
-  if (*config == NULL)
-    return sbx_fail_take(err, EINVAL, msg);
+  if (*config == NULL) {
+    sbx_fail_take(err, EINVAL, msg);
+    return sbx_wrap(err, "`%s`", path);
+  }
   return 0;
 }
 
@@ -994,8 +1023,16 @@ int sbx_container_list(const struct sbx_context *ctx, struct sbx_container_info 
   while ((de = readdir(dir)) != NULL) {
     struct sbx_container_info *grown;
     struct sbx_state st;
-    if (de->d_name[0] == '.' || sbx_state_load(ctx, de->d_name, &st, NULL) < 0)
+    cleanup_error struct sbx_error why = { 0 };
+    if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
       continue;
+    if (sbx_state_load(ctx, de->d_name, &st, &why) < 0) {
+      /* No state.json yet is a create under way: not worth a word. */
+      if (why.errnum != ENOENT)
+        sbx_log(ctx, SBX_LOG_WARNING, "list: container `%s` left out: %s", de->d_name,
+                why.msg);
+      continue;
+    }
     grown = realloc(list, (count + 1) * sizeof *list);
     if (grown == NULL) {
       sbx_state_release(&st);

@@ -74,8 +74,10 @@ static int load_container(struct exec_run *r, const char *id, struct sbx_error *
   if (sbx_read_file(path, &text, &len, err) < 0)
     return -1;
   r->config = oci_config_parse(text, len, &msg);
-  if (r->config == NULL)
-    return sbx_fail_take(err, EINVAL, msg);
+  if (r->config == NULL) {
+    sbx_fail_take(err, EINVAL, msg);
+    return sbx_wrap(err, "`%s`", path);
+  }
   r->pidfd = sbx_state_pidfd(&r->st, err);
   if (r->pidfd < 0)
     return -1;

@@ -72,6 +72,13 @@ static int open_ns_path(const struct oci_namespace *ns, struct sbx_error *err)
 
 int sbx_ns_check_paths(const struct oci_linux *l, struct sbx_error *err)
 {
+  /* A new user namespace without maps has no root to become (EINVAL). */
+  if (sbx_ns_new_flags(l) & CLONE_NEWUSER) {
+    if (l->uid_mappings_len == 0)
+      return sbx_invalid(err, "linux.uidMappings: a new user namespace needs uid mappings");
+    if (l->gid_mappings_len == 0)
+      return sbx_invalid(err, "linux.gidMappings: a new user namespace needs gid mappings");
+  }
   for (size_t i = 0; l && i < l->namespaces_len; i++) {
     const struct oci_namespace *ns = &l->namespaces[i];
     cleanup_close int fd = -1;

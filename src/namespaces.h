@@ -22,8 +22,9 @@ const char *sbx_ns_proc_name(const char *type);
 int sbx_ns_new_flags(const struct oci_linux *l);
 bool sbx_ns_has_joins(const struct oci_linux *l);
 
-/* Validate namespace paths (they must exist and be of the right type) so a
- * bad one is reported before anything is spawned. */
+/* Validate namespace paths (they must exist and be of the right type), and
+ * that a new user namespace has uid and gid maps, so a bad one is reported
+ * before anything is spawned. */
 int sbx_ns_check_paths(const struct oci_linux *l, struct sbx_error *err);
 
 /* setns() into every namespace given by path; the user namespace first so

@@ -91,9 +91,12 @@ static int tighten_rlimit(struct oci_process *proc, const char *type, int64_t va
     return 0;
   for (size_t i = 0; i < proc->rlimits_len; i++)
     if (strcmp(proc->rlimits[i].type, type) == 0) {
+      /* soft above hard is the config's error: create reports it, as
+       * without a policy, instead of fixing it here. */
+      bool valid = proc->rlimits[i].soft <= proc->rlimits[i].hard;
       if (proc->rlimits[i].hard > (uint64_t)value)
         proc->rlimits[i].hard = (uint64_t)value;
-      if (proc->rlimits[i].soft > proc->rlimits[i].hard)
+      if (valid && proc->rlimits[i].soft > proc->rlimits[i].hard)
         proc->rlimits[i].soft = proc->rlimits[i].hard;
       return 0;
     }

@@ -209,6 +209,27 @@ try_run() {
 	add_ns user
 	try_create "$CID"
 	[ "$status" -ne 0 ]
+	# the error names the missing mappings (runc: "no uid mappings found")
+	[[ "$output" == *[uU]id*apping* ]]
+	nothing_left "$CID" "$LEFT"
+}
+
+@test "a memory limit too small for the container's init names the memory limit" {
+	cfg '.linux.resources.memory = {limit: 1}'
+	try_create "$CID"
+	[ "$status" -ne 0 ]
+	# runc: "unable to set memory limit to 1"; agentsbx names the JSON path
+	[[ "$output" == *memory*limit* ]]
+	nothing_left "$CID" "$LEFT"
+}
+
+@test "rlimit soft above hard is refused naming the rlimit" {
+	cfg '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: 2000, hard: 1000}]'
+	try_create "$CID"
+	[ "$status" -ne 0 ]
+	if [ "$SBX_KIND" = agentsbx ]; then
+		[[ "$output" == *"process.rlimits[0]"* ]]
+	fi
 	nothing_left "$CID" "$LEFT"
 }
 

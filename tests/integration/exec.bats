@@ -244,3 +244,13 @@ running_container() {
 	[ "$status" -eq 0 ]
 	grep -q "$pid sleep" <<<"$output"
 }
+
+@test "exec with a corrupt config.json in the state directory names that file" {
+	requires_agentsbx "runc keeps no config.json in its state directory"
+	set_args sleep 1000
+	start_detached "$CID"
+	echo '{"process": ' >"$SBX_ROOT/$CID/config.json"
+	run sbx exec "$CID" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$SBX_ROOT/$CID/config.json"* ]]
+}

@@ -487,3 +487,16 @@ setup_veth() {
 	[[ "$output" == *CAP_NET_ADMIN* ]]
 	no_state "$CID"
 }
+
+@test "policy: an rlimit with soft above hard is refused as under --policy none, not clamped" {
+	# the policy's open_files (agent-safe) is above hard here: only soft > hard is wrong
+	cfg '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: 200, hard: 100}]'
+	set_args true
+	run sbx run "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"process.rlimits[0]"* ]]
+	[[ "$output" == *soft* ]]
+	run sbx --policy none run "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"process.rlimits[0]"* ]]
+}

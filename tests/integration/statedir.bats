@@ -253,3 +253,26 @@ corrupt_state_delete() {
 	echo "$trials trials, $bad bad"
 	[ "$bad" -eq 0 ]
 }
+
+@test "list warns about a container whose state cannot be read and lists the others" {
+	CG="/sbxt-cg-$CID"
+	cfg '.linux.cgroupsPath = $p' --arg p "$CG"
+	set_args sleep 1000
+	start_detached "$CID"
+	pid="$(container_pid "$CID")"
+	track_pid "$pid"
+	cfg 'del(.linux.cgroupsPath)'
+	start_detached "$CID-b"
+	echo garbage >"$SBX_ROOT/$CID/state.json"
+	run sbx list -q
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx -- "$CID-b" <<<"$output"
+	# a warning on stderr naming the container it leaves out
+	grep -v -x -- "$CID-b" <<<"$output" | grep -q -- "$CID"
+	if ! sbx delete -f "$CID"; then
+		# runc keeps a container it cannot read
+		kill -9 "$pid"
+		wait_for 10 pid_gone "$pid"
+	fi
+}
