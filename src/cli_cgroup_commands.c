@@ -304,7 +304,7 @@ int cli_update(struct cli_globals *g, int argc, char **argv)
   struct oci_resources *r = NULL, flags = { 0 };
   int c, code = 1, index = 0;
 
-  while ((c = getopt_long(argc, argv, "+r:h", opts, &index)) != -1) {
+  while ((c = getopt_long(argc, argv, "r:h", opts, &index)) != -1) {
     if (c == 'r') {
       oci_resources_free(r);
       if ((r = read_resources_file(g, optarg)) == NULL)

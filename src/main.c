@@ -247,8 +247,10 @@ int main(int argc, char **argv)
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
     if (strcmp(commands[i].name, argv[first]) != 0)
       continue;
-    /* The command sees argv[0] = its name, as getopt expects. */
-    optind = 1;
+    /* The command sees argv[0] = its name, as getopt expects; 0 makes
+     * getopt start afresh, so a command's own optstring decides whether
+     * options may follow its arguments (update's may, as runc's do). */
+    optind = 0;
     return commands[i].fn(&g, argc - first, argv + first);
   }
   fprintf(stderr, "agentsbx: unknown command `%s` (see `agentsbx --help`)\n", argv[first]);

@@ -24,6 +24,17 @@ v1_memory() { [ -d /sys/fs/cgroup/memory ]; }
 	[ "$(cat "$(cg_file cpuset cpuset.cpus)")" = 0 ]
 }
 
+@test "update takes its options after the container id too (runc's callers rely on it)" {
+	running_container
+	sbx update "$CID" --pids-limit 61 --memory 64M
+	[ "$(cat "$(cg_file pids pids.max)")" = 61 ]
+	echo '{"pids": {"limit": 62}}' | sbx update "$CID" -r -
+	[ "$(cat "$(cg_file pids pids.max)")" = 62 ]
+	# still exactly one id
+	run sbx update "$CID" "$CID" --pids-limit 63
+	[ "$status" -ne 0 ]
+}
+
 @test "update -r FILE and -r - (stdin)" {
 	running_container
 	echo '{"pids": {"limit": 77}}' >"$BATS_TEST_TMPDIR/r.json"
