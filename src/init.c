@@ -192,17 +192,7 @@ static int enforce_fs_policy(const struct sbx_init_args *a, struct init_fs *fs,
   sbx_diags_free(&errors);
   if (ret < 0)
     return -1;
-  /* A terminal's pty goes on /dev/console after the pivot: its mount point
-   * must exist before /dev may turn read-only. */
-  if (c->process->terminal) {
-    cleanup_close int rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    cleanup_close int console = rootfd < 0 ? -1
-                                : sbx_mount_target_in_root(rootfd, "/dev/console", true, err);
-    if (console < 0) {
-      sbx_policy_free(p);
-      return rootfd < 0 ? sbx_fail(err, errno, "open rootfs") : -1;
-    }
-  }
+  /* (sbx_rootfs_prepare made a terminal's /dev/console mount point.) */
   dests = calloc(c->mounts_len + 1, sizeof *dests);
   if (dests == NULL) {
     sbx_policy_free(p);

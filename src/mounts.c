@@ -462,6 +462,13 @@ int sbx_rootfs_prepare(const struct sbx_rootfs_setup *s, struct sbx_error *err)
   if (!dev_is_bind_mounted(s->config) &&
       sbx_devices_populate(rootfd, s->config, s->in_userns, err) < 0)
     return -1;
+  /* A terminal's pty is bound on /dev/console after the pivot: its mount
+   * point must exist before /dev may turn read-only. */
+  if (s->config->process && s->config->process->terminal) {
+    cleanup_close int console = sbx_mount_target_in_root(rootfd, "/dev/console", true, err);
+    if (console < 0)
+      return sbx_wrap(err, "process.terminal");
+  }
   return finish_readonly(rootfd, s->config, err);
 }
 

@@ -119,3 +119,21 @@ recvtty_done() { ! kill -0 "$RECVTTY_PID" 2>/dev/null; }
 	done
 	! grep -q 'Permission denied' <<<"$out"
 }
+
+@test "a read-only /dev with a terminal: /dev/console is the pty, /dev stays read-only" {
+	cfg '.process.terminal = true'
+	cfg '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)'
+	set_cmd 'tty; [ -c /dev/console ] && echo console-ok; touch /dev/x 2>&1; echo ro-done'
+	start_recvtty
+	run_bg sbx run -d --console-socket "$SOCK" "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait_status "$CID" stopped
+	wait_for 10 recvtty_done
+	out="$(tr -d '\r' <"$BATS_TEST_TMPDIR/tty.out")"
+	echo "$out"
+	grep -qx '/dev/pts/0' <<<"$out"
+	grep -qx console-ok <<<"$out"
+	grep -q 'Read-only file system' <<<"$out"
+	grep -qx ro-done <<<"$out"
+}
