@@ -36,6 +36,7 @@
 #include "init.h"
 #include "audit.h"
 #include "monitor.h"
+#include "mounts.h"
 #include "fs_policy_mounts.h"
 #include "policy_apply.h"
 #include "policy_seccomp.h"
@@ -522,6 +523,10 @@ static int drive_init(struct create *c, struct sbx_error *err)
   if (state_json == NULL)
     return sbx_fail(err, ENOMEM, "state");
   if (run_runtime_hooks(c, state_json, err) < 0 || enforce_network(c, err) < 0)
+    return -1;
+  /* After the hooks, which may make them. */
+  if (c->spawn.args.in_userns &&
+      sbx_bind_sources_send(c->pid, cfg, c->bundle, c->sync, err) < 0)
     return -1;
   if (sbx_sync_send(c->sync, SYNC_CONTINUE, 0, state_json, strlen(state_json)) < 0)
     return sbx_fail(err, errno, "sync with the container process");

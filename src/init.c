@@ -252,6 +252,7 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
   const struct oci_config *c = a->config;
   const struct oci_process *p = c->process;
   char *state_json = NULL;
+  int *bind_fds = NULL, ret;
   struct sbx_rootfs_setup rs = { .config = c, .rootfs = a->rootfs, .bundle = a->bundle,
                                  .in_userns = a->in_userns, .new_cgroupns = a->new_cgroupns,
                                  .cgroup_path = a->cgroup_path };
@@ -264,12 +265,17 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
     return sbx_fail(err, errno, "setsid");
   if (sbx_sync_send(a->sync_fd, SYNC_NS_READY, 0, NULL, 0) < 0)
     return sbx_fail(err, errno, "sync");
+  if (a->in_userns && sbx_bind_sources_recv(a->sync_fd, c, &bind_fds, err) < 0)
+    return -1;
+  rs.bind_fds = bind_fds;
   if (sbx_sync_expect(a->sync_fd, SYNC_CONTINUE, NULL, &state_json, err) < 0)
     return -1;
   *state_json_out = state_json;
   if (new_netns(c) && sbx_network_loopback_up(err) < 0)
     return -1;
-  if (sbx_rootfs_prepare(&rs, err) < 0)
+  ret = sbx_rootfs_prepare(&rs, err);
+  sbx_bind_sources_close(bind_fds, c);
+  if (ret < 0)
     return -1;
   if (c->hooks && sbx_hooks_run(&c->hooks->create_container, state_json, "createContainer",
                                 &(struct sbx_hook_sandbox){ .default_env = p->env,

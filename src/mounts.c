@@ -15,12 +15,16 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroups.h"
 #include "devices.h"
 #include "fs_resolve.h"
+#include "sync.h"
 #include "utils.h"
 
 enum opt_kind { OPT_FLAG, OPT_CLEAR, OPT_PROPAGATION, OPT_ATTR_SET, OPT_ATTR_CLR, OPT_BIND,
@@ -190,12 +194,12 @@ static unsigned long locked_flags(const char *path)
                        MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW)
 
 static int mount_bind(const char *source, const char *target, const char *dest,
-                      const struct sbx_mount_options *o, bool in_userns, struct sbx_error *err)
+                      const struct sbx_mount_options *o, const char *named, struct sbx_error *err)
 {
   unsigned long flags = MS_BIND | (o->recursive_bind ? MS_REC : 0);
 
   if (mount(source, target, NULL, flags, NULL) < 0)
-    return sbx_fail(err, errno, "bind mount `%s` on `%s`", source, dest);
+    return sbx_fail(err, errno, "bind mount `%s` on `%s`", named, dest);
   return 0;
 }
 
@@ -220,6 +224,131 @@ static char *bind_source(const char *bundle, const char *source)
   if (source[0] == '/')
     return strdup(source);
   return sbx_strdup_printf("%s/%s", bundle, source);
+}
+
+static bool is_bind(const struct oci_mount *m)
+{
+  if (m->type && strcmp(m->type, "bind") == 0)
+    return true;
+  for (size_t j = 0; j < m->options_len; j++)
+    if (strcmp(m->options[j], "bind") == 0 || strcmp(m->options[j], "rbind") == 0)
+      return true;
+  return false;
+}
+
+/* In the helper, host root in the container's mount namespace: open and
+ * send each bind source, then the end mark.  An error goes to errfd. */
+static __attribute__((noreturn)) void send_bind_sources(pid_t init_pid,
+                                                        const struct oci_config *c,
+                                                        const char *bundle, int sync_fd,
+                                                        int errfd)
+{
+  cleanup_error struct sbx_error err = { 0 };
+  char ns[64];
+  int nsfd;
+
+  snprintf(ns, sizeof ns, "/proc/%d/ns/mnt", init_pid);
+  nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0 || setns(nsfd, CLONE_NEWNS) < 0) {
+    sbx_fail(&err, errno, "join the container's mount namespace to open bind sources");
+    goto fail;
+  }
+  for (size_t i = 0; i < c->mounts_len; i++) {
+    cleanup_free char *path = NULL;
+    int fd;
+    if (!is_bind(&c->mounts[i]))
+      continue;
+    path = bind_source(bundle, c->mounts[i].source);
+    if (path == NULL) {
+      sbx_invalid(&err, "mounts[%zu].source: required for a bind mount", i);
+      goto fail;
+    }
+    fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0) {
+      sbx_fail(&err, errno, "mounts[%zu]: bind source `%s`", i, c->mounts[i].source);
+      goto fail;
+    }
+    if (sbx_sync_send_fd(sync_fd, SYNC_MOUNT_FD, (int)i, fd) < 0) {
+      sbx_fail(&err, errno, "send bind source of mounts[%zu] to the container process", i);
+      goto fail;
+    }
+    close(fd);
+  }
+  if (sbx_sync_send_fd(sync_fd, SYNC_MOUNT_FD, -1, -1) < 0) {
+    sbx_fail(&err, errno, "send bind sources to the container process");
+    goto fail;
+  }
+  _exit(0);
+fail:
+  sbx_write_all(errfd, err.msg, strlen(err.msg));
+  _exit(1);
+}
+
+int sbx_bind_sources_send(pid_t init_pid, const struct oci_config *c, const char *bundle,
+                          int sync_fd, struct sbx_error *err)
+{
+  cleanup_close int rd = -1;
+  cleanup_free char *msg = NULL;
+  int pipefd[2], status;
+  pid_t child;
+
+  if (pipe2(pipefd, O_CLOEXEC) < 0)
+    return sbx_fail(err, errno, "pipe");
+  rd = pipefd[0];
+  /* setns needs a process of its own: the runtime keeps its namespace. */
+  child = fork();
+  if (child == 0) {
+    close(rd);
+    send_bind_sources(init_pid, c, bundle, sync_fd, pipefd[1]);
+  }
+  close(pipefd[1]);
+  if (child < 0)
+    return sbx_fail(err, errno, "fork to open bind sources");
+  if (sbx_read_fd(rd, &msg, NULL, NULL) < 0)
+    msg = NULL;
+  if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return sbx_invalid(err, "%s", msg && *msg ? msg : "open bind sources: the helper died");
+  return 0;
+}
+
+int sbx_bind_sources_recv(int sync_fd, const struct oci_config *c, int **fds,
+                          struct sbx_error *err)
+{
+  int *list = malloc((c->mounts_len + 1) * sizeof *list);
+
+  *fds = NULL;
+  if (list == NULL)
+    return sbx_fail(err, ENOMEM, "bind sources");
+  for (size_t i = 0; i <= c->mounts_len; i++)
+    list[i] = -1;
+  for (;;) {
+    int index, fd;
+    if (sbx_sync_expect_fd(sync_fd, SYNC_MOUNT_FD, &index, &fd, err) < 0) {
+      free(list);
+      return -1;
+    }
+    if (index < 0)
+      break;
+    if ((size_t)index >= c->mounts_len || fd < 0) {
+      if (fd >= 0)
+        close(fd);
+      free(list);
+      return sbx_fail(err, EPROTO, "bind source for a mount that does not exist");
+    }
+    if (list[index] >= 0)
+      close(list[index]);
+    list[index] = fd;
+  }
+  *fds = list;
+  return 0;
+}
+
+void sbx_bind_sources_close(int *fds, const struct oci_config *c)
+{
+  for (size_t i = 0; fds && i < c->mounts_len; i++)
+    if (fds[i] >= 0)
+      close(fds[i]);
+  free(fds);
 }
 
 /* cgroup mounts: cgroup2 where the host is unified, else a tmpfs holding one
@@ -289,7 +418,11 @@ static int mount_one(int rootfd, const struct sbx_rootfs_setup *s, size_t index,
   }
   if (o.bind) {
     struct stat st;
-    source = bind_source(s->bundle, m->source);
+    char fdbuf[32];
+    /* Opened by the runtime where we, in a user namespace, may not reach. */
+    bool opened = s->bind_fds && s->bind_fds[index] >= 0;
+    source = opened ? strdup(sbx_fd_path(s->bind_fds[index], fdbuf))
+                    : bind_source(s->bundle, m->source);
     if (source == NULL || stat(source, &st) < 0) {
       sbx_fail(err, source ? errno : EINVAL, "mounts[%zu]: bind source `%s`", index,
                m->source ? m->source : "");
@@ -301,7 +434,8 @@ static int mount_one(int rootfd, const struct sbx_rootfs_setup *s, size_t index,
   if (target < 0)
     goto fail;
   if (o.bind) {
-    if (mount_bind(source, sbx_fd_path(target, buf), m->destination, &o, s->in_userns, err) < 0)
+    if (mount_bind(source, sbx_fd_path(target, buf), m->destination, &o,
+                   m->source ? m->source : "", err) < 0)
       goto out;
   } else {
     unsigned long flags = o.flags & ~MS_REMOUNT;
@@ -425,16 +559,9 @@ static unsigned long propagation_flag(const char *name)
 
 static bool dev_is_bind_mounted(const struct oci_config *c)
 {
-  for (size_t i = 0; i < c->mounts_len; i++) {
-    const struct oci_mount *m = &c->mounts[i];
-    if (strcmp(m->destination, "/dev") != 0)
-      continue;
-    if (m->type && strcmp(m->type, "bind") == 0)
+  for (size_t i = 0; i < c->mounts_len; i++)
+    if (strcmp(c->mounts[i].destination, "/dev") == 0 && is_bind(&c->mounts[i]))
       return true;
-    for (size_t j = 0; j < m->options_len; j++)
-      if (strcmp(m->options[j], "bind") == 0 || strcmp(m->options[j], "rbind") == 0)
-        return true;
-  }
   return false;
 }
 

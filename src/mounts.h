@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "oci_spec.h"
@@ -32,7 +33,22 @@ struct sbx_rootfs_setup {
   bool in_userns;        /* a new user namespace: devices are bind-mounted */
   bool new_cgroupns;     /* a new cgroup namespace rooted at cgroup_path */
   const char *cgroup_path; /* the container's cgroup in every hierarchy */
+  const int *bind_fds;   /* per mount: its bind source opened by the runtime
+                            (in a user namespace), or -1; NULL: none */
 };
+
+/* In a user namespace the container's root may not reach a bind source
+ * that the host's root can (a 0700 parent): the runtime opens every bind
+ * source in the container's mount namespace, before init mounts anything,
+ * and passes the fds on the sync socket (SYNC_MOUNT_FD), as runc does.
+ * The bind mounts keep the flags the kernel locked on their sources. */
+int sbx_bind_sources_send(pid_t init_pid, const struct oci_config *c, const char *bundle,
+                          int sync_fd, struct sbx_error *err);
+/* init's side: *fds has one entry per mount (-1: none). */
+int sbx_bind_sources_recv(int sync_fd, const struct oci_config *c, int **fds,
+                          struct sbx_error *err);
+/* Close and free what sbx_bind_sources_recv gave (NULL is fine). */
+void sbx_bind_sources_close(int *fds, const struct oci_config *c);
 
 /* In the container's mount namespace, before pivot_root. */
 int sbx_rootfs_prepare(const struct sbx_rootfs_setup *s, struct sbx_error *err);

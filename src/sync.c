@@ -59,20 +59,17 @@ static int read_exact(int fd, void *buf, size_t len)
 static const char *type_name(int type)
 {
   static const char *const names[] = { "", "go", "child pid", "namespaces ready", "continue",
-                                       "ready", "done", "error", "init arguments" };
-  return type > 0 && type <= SYNC_INIT_ARGS ? names[type] : "unknown";
+                                       "ready", "done", "error", "init arguments",
+                                       "bind source" };
+  return type > 0 && type <= SYNC_MOUNT_FD ? names[type] : "unknown";
 }
 
-static int expect(int fd, int type, int *value, char **data, size_t *len,
-                  struct sbx_error *err)
+/* The rest of a message whose header h was read. */
+static int finish(int fd, const struct sync_header h, int type, int *value, char **data,
+                  size_t *len, struct sbx_error *err)
 {
-  struct sync_header h;
   cleanup_free char *payload = NULL;
-  int r = read_exact(fd, &h, sizeof h);
 
-  if (r <= 0)
-    return sbx_fail(err, r < 0 ? errno : EPIPE,
-                    "the container process exited before `%s`", type_name(type));
   if (h.len > SBX_SYNC_MAX_MESSAGE)
     return sbx_fail(err, EPROTO, "`%s` message of %u bytes: more than the %u allowed",
                     type_name(h.type), h.len, SBX_SYNC_MAX_MESSAGE);
@@ -95,6 +92,94 @@ static int expect(int fd, int type, int *value, char **data, size_t *len,
     *len = h.len;
   if (data)
     *data = steal_pointer(&payload);
+  return 0;
+}
+
+static int expect(int fd, int type, int *value, char **data, size_t *len,
+                  struct sbx_error *err)
+{
+  struct sync_header h;
+  int r = read_exact(fd, &h, sizeof h);
+
+  if (r <= 0)
+    return sbx_fail(err, r < 0 ? errno : EPIPE,
+                    "the container process exited before `%s`", type_name(type));
+  return finish(fd, h, type, value, data, len, err);
+}
+
+int sbx_sync_send_fd(int fd, int type, int value, int passed)
+{
+  struct sync_header h = { .type = type, .value = value, .len = 0 };
+  struct iovec iov = { .iov_base = &h, .iov_len = sizeof h };
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+  ssize_t n;
+
+  memset(&control, 0, sizeof control);
+  if (passed >= 0) {
+    struct cmsghdr *c;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &passed, sizeof(int));
+  }
+  do
+    n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n >= 0 && (size_t)n != sizeof h) {
+    errno = EPIPE;
+    return -1;
+  }
+  return n < 0 ? -1 : 0;
+}
+
+int sbx_sync_expect_fd(int fd, int type, int *value, int *passed, struct sbx_error *err)
+{
+  struct sync_header h;
+  struct iovec iov = { .iov_base = &h, .iov_len = sizeof h };
+  union {
+    char buf[CMSG_SPACE(4 * sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf };
+  ssize_t n;
+
+  *passed = -1;
+  do
+    n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+  while (n < 0 && errno == EINTR);
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n > 0 && c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+      continue;
+    for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+      int got;
+      memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (*passed < 0)
+        *passed = got;
+      else
+        close(got);
+    }
+  }
+  if (n != (ssize_t)sizeof h) {
+    if (*passed >= 0)
+      close(*passed);
+    *passed = -1;
+    return sbx_fail(err, n < 0 ? errno : EPIPE, "the runtime exited before `%s`",
+                    type_name(type));
+  }
+  if (finish(fd, h, type, value, NULL, NULL, err) < 0) {
+    if (*passed >= 0)
+      close(*passed);
+    *passed = -1;
+    return -1;
+  }
   return 0;
 }
 

@@ -17,6 +17,8 @@ enum sbx_sync_type {
   SYNC_DONE,         /* parent -> init: state saved, create returns */
   SYNC_ERROR,        /* init -> parent: value = errno, data = message */
   SYNC_INIT_ARGS,    /* parent -> re-executed init: its arguments */
+  SYNC_MOUNT_FD,     /* runtime -> init in a user namespace: value = mount
+                        index, with the bind source's fd; -1 and no fd ends */
 };
 
 /* The largest message, so the largest config.json create accepts (runc
@@ -31,5 +33,9 @@ int sbx_sync_send_error(int fd, const struct sbx_error *e);
 int sbx_sync_expect(int fd, int type, int *value, char **data, struct sbx_error *err);
 /* The same, also giving the payload's length (it may hold NUL bytes). */
 int sbx_sync_expect_data(int fd, int type, char **data, size_t *len, struct sbx_error *err);
+/* A message without payload carrying a file descriptor (passed, or none
+ * when -1) as SCM_RIGHTS; *passed is -1 when none came (CLOEXEC). */
+int sbx_sync_send_fd(int fd, int type, int value, int passed);
+int sbx_sync_expect_fd(int fd, int type, int *value, int *passed, struct sbx_error *err);
 
 #endif

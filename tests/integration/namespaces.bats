@@ -243,3 +243,44 @@ in_container_ns() {
 	[ "$status" -ne 0 ]
 	no_state "$CID"
 }
+
+@test "user namespace: bind sources only the host's root can reach are opened on the host side" {
+	allow_traverse
+	add_ns user
+	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	# parents with 0700: the container's root (host uid 100000) cannot traverse them
+	mkdir -p "$BATS_TEST_TMPDIR/hidden-1/dir" "$BATS_TEST_TMPDIR/hidden-2/dir"
+	echo one >"$BATS_TEST_TMPDIR/hidden-1/dir/foo.txt"
+	echo two >"$BATS_TEST_TMPDIR/hidden-2/file.txt"
+	chmod 644 "$BATS_TEST_TMPDIR/hidden-1/dir/foo.txt" "$BATS_TEST_TMPDIR/hidden-2/file.txt"
+	chmod 700 "$BATS_TEST_TMPDIR/hidden-1" "$BATS_TEST_TMPDIR/hidden-2"
+	add_mount "{\"source\": \"$BATS_TEST_TMPDIR/hidden-1/dir\", \"destination\": \"/tmp/mount-1\", \"options\": [\"bind\"]}"
+	add_mount "{\"source\": \"$BATS_TEST_TMPDIR/hidden-2/file.txt\", \"destination\": \"/tmp/file-2\", \"options\": [\"rbind\", \"ro\"]}"
+	set_cmd 'cat /tmp/mount-1/foo.txt /tmp/file-2; echo x >/tmp/file-2 2>&1 || echo ro-ok'
+	run sbx run "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = one ]
+	[ "${lines[1]}" = two ]
+	[[ "$output" == *ro-ok* ]]
+}
+
+@test "user namespace: the container's root cannot make a bind of a read-only host mount writable" {
+	allow_traverse
+	add_ns user
+	cfg '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	grant_all_caps
+	cfg '.process.noNewPrivileges = false'
+	mkdir -p "$BATS_TEST_TMPDIR/romnt" "$ROOTFS/mnt/ro"
+	add_mount "{\"source\": \"$BATS_TEST_TMPDIR/romnt\", \"destination\": \"/mnt/ro\", \"options\": [\"bind\"]}"
+	set_cmd 'mount -o remount,rw /mnt/ro 2>&1 || echo remount-refused; touch /mnt/ro/x 2>&1 || echo write-refused'
+	echo "$CID" >>"$BATS_TEST_TMPDIR/.ids"
+	# the read-only host mount exists only in a throwaway mount namespace
+	run unshare -m --propagation private sh -c \
+		'mount -t tmpfs -o ro,nosuid tmpfs "$1" && exec "$2" --root "$3" run "$4"' \
+		sh "$BATS_TEST_TMPDIR/romnt" "$AGENTSBX" "$SBX_ROOT" "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *remount-refused* ]]
+	[[ "$output" == *write-refused* ]]
+}
