@@ -5,6 +5,7 @@
 #endif
 #include "cgroups.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <linux/magic.h>
 #include <signal.h>
@@ -273,6 +274,105 @@ int sbx_cgroup_enter(const char *path, pid_t pid, struct sbx_error *err)
   return ret;
 }
 
+/* One exec --cgroup value: "sub" (every hierarchy) or "ctrl[,ctrl]:sub". */
+struct sub_cgroup {
+  char *controllers;   /* NULL: every hierarchy */
+  const char *sub;     /* relative to the container's cgroup, no leading '/' */
+};
+
+static int parse_sub(char *text, struct sub_cgroup *out, struct sbx_error *err)
+{
+  char *colon = strchr(text, ':');
+  const char *p;
+
+  *out = (struct sub_cgroup){ .sub = text };
+  if (colon) {
+    *colon = '\0';
+    out->controllers = text;
+    out->sub = colon + 1;
+  }
+  while (*out->sub == '/')
+    out->sub++;
+  for (p = out->sub; *p; p += strcspn(p, "/"), p += *p == '/') {
+    size_t len = strcspn(p, "/");
+    if (len == 2 && strncmp(p, "..", 2) == 0)
+      return sbx_invalid(err, "--cgroup: %s is not a sub cgroup path", out->sub);
+  }
+  if (out->controllers) {
+    cleanup_free char *list = strdup(out->controllers);
+    char *save = NULL;
+    if (list == NULL)
+      return sbx_fail(err, ENOMEM, "--cgroup");
+    for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+      cleanup_free char *dir = sbx_cgroup_controller_dir(name, "/");
+      if (dir == NULL)
+        return sbx_invalid(err, "--cgroup: unknown controller `%s`", name);
+    }
+  }
+  return 0;
+}
+
+/* Does the hierarchy mounted at mnt carry one of the comma-separated controllers? */
+static bool hierarchy_has(const char *mnt, const char *controllers)
+{
+  cleanup_free char *list = strdup(controllers);
+  char *save = NULL;
+
+  for (char *name = list ? strtok_r(list, ",", &save) : NULL; name;
+       name = strtok_r(NULL, ",", &save)) {
+    cleanup_free char *dir = sbx_cgroup_controller_dir(name, "/");
+    if (dir && strcmp(dir, mnt) == 0)
+      return true;
+  }
+  return false;
+}
+
+int sbx_cgroup_enter_sub(const char *path, pid_t pid, char *const *subs, size_t n,
+                         struct sbx_error *err)
+{
+  struct sub_cgroup *parsed = calloc(n + 1, sizeof *parsed);
+  char **copies = calloc(n + 1, sizeof *copies);
+  char **mounts = sbx_cgroup_mountpoints();
+  char pidtext[16];
+  int len = snprintf(pidtext, sizeof pidtext, "%d", pid), ret = -1;
+
+  if (parsed == NULL || copies == NULL || mounts == NULL) {
+    sbx_fail(err, ENOMEM, "--cgroup");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++)
+    if ((copies[i] = strdup(subs[i])) == NULL || parse_sub(copies[i], &parsed[i], err) < 0) {
+      if (copies[i] == NULL)
+        sbx_fail(err, ENOMEM, "--cgroup");
+      goto out;
+    }
+  for (size_t m = 0; mounts[m]; m++) {
+    cleanup_free char *procs = NULL;
+    const char *sub = "";
+    /* The last value naming this hierarchy (or all of them) wins. */
+    for (size_t i = 0; i < n; i++)
+      if (parsed[i].controllers == NULL || hierarchy_has(mounts[m], parsed[i].controllers))
+        sub = parsed[i].sub;
+    procs = sbx_strdup_printf("%s%s%s%s/cgroup.procs", mounts[m], path, *sub ? "/" : "", sub);
+    if (procs == NULL) {
+      sbx_fail(err, ENOMEM, "--cgroup");
+      goto out;
+    }
+    if (sbx_write_file(procs, pidtext, len, err) < 0) {
+      sbx_wrap(err, "--cgroup: adding pid %d", pid);
+      goto out;
+    }
+  }
+  ret = 0;
+out:
+  for (size_t i = 0; copies && i < n; i++)
+    free(copies[i]);
+  free(copies);
+  free(parsed);
+  sbx_strv_free(mounts);
+  return ret;
+}
+
 const char *sbx_cgroup_path(const struct sbx_cgroup *cg)
 {
   return cg->path;
@@ -299,6 +399,34 @@ void sbx_cgroup_free(struct sbx_cgroup *cg)
   free(cg);
 }
 
+/* rmdir dir after its sub-cgroups, deepest first. */
+static int remove_tree(const char *dir, struct sbx_error *err)
+{
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  int ret = 0;
+
+  while (d && (de = readdir(d)) != NULL) {
+    cleanup_free char *sub = NULL;
+    if (de->d_type != DT_DIR || de->d_name[0] == '.')
+      continue;
+    sub = sbx_strdup_printf("%s/%s", dir, de->d_name);
+    if (sub && remove_tree(sub, err) < 0)
+      ret = -1;
+  }
+  if (d)
+    closedir(d);
+  /* Exited tasks leave their cgroup asynchronously: retry briefly. */
+  for (int tries = 0; tries < 500; tries++) {
+    if (rmdir(dir) == 0 || errno == ENOENT)
+      return ret;
+    if (errno != EBUSY)
+      break;
+    usleep(2000);
+  }
+  return sbx_fail(err, errno, "remove cgroup `%s`", dir);
+}
+
 int sbx_cgroup_remove_path(const char *path, bool systemd, struct sbx_error *err)
 {
   char **mounts = sbx_cgroup_mountpoints();
@@ -306,16 +434,8 @@ int sbx_cgroup_remove_path(const char *path, bool systemd, struct sbx_error *err
 
   for (size_t i = 0; mounts && mounts[i]; i++) {
     cleanup_free char *dir = sbx_strdup_printf("%s%s", mounts[i], path);
-    /* Exited tasks leave their cgroup asynchronously: retry briefly. */
-    for (int tries = 0; tries < 100; tries++) {
-      if (rmdir(dir) == 0 || errno == ENOENT)
-        break;
-      if (errno != EBUSY) {
-        ret = sbx_fail(err, errno, "remove cgroup `%s`", dir);
-        break;
-      }
-      usleep(1000);
-    }
+    if (dir && remove_tree(dir, err) < 0)
+      ret = -1;
   }
   sbx_strv_free(mounts);
   return ret;
@@ -360,17 +480,15 @@ int sbx_cgroup_thaw(const char *path, bool systemd, struct sbx_error *err)
   return set_freezer(path, false, err);
 }
 
-int sbx_cgroup_pids(const char *path, pid_t **pids, size_t *n, struct sbx_error *err)
+/* Append the pids of dir/cgroup.procs and of every sub-cgroup below it. */
+static int collect_pids(const char *dir, pid_t **list, size_t *count, struct sbx_error *err)
 {
-  const char *hier = sbx_cgroup_mode() == SBX_CGROUP_V2 ? "" : "/pids";
-  cleanup_free char *procs = sbx_strdup_printf(CGROUP_ROOT "%s%s/cgroup.procs", hier, path);
+  cleanup_free char *procs = sbx_strdup_printf("%s/cgroup.procs", dir);
   cleanup_free char *text = NULL;
   char *line, *save = NULL;
-  pid_t *list = NULL;
-  size_t count = 0;
+  DIR *d;
+  struct dirent *de;
 
-  *pids = NULL;
-  *n = 0;
   if (procs == NULL || sbx_read_file(procs, &text, NULL, err) < 0)
     return -1;
   for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -378,13 +496,41 @@ int sbx_cgroup_pids(const char *path, pid_t **pids, size_t *n, struct sbx_error 
     pid_t *grown;
     if (!sbx_parse_long(line, &pid) || pid <= 0)
       continue;
-    grown = realloc(list, (count + 1) * sizeof *list);
-    if (grown == NULL) {
-      free(list);
+    grown = realloc(*list, (*count + 1) * sizeof **list);
+    if (grown == NULL)
+      return sbx_fail(err, ENOMEM, "cgroup pids");
+    *list = grown;
+    (*list)[(*count)++] = (pid_t)pid;
+  }
+  /* Sub-cgroups (exec --cgroup, or made inside) belong to the container. */
+  d = opendir(dir);
+  while (d && (de = readdir(d)) != NULL) {
+    cleanup_free char *sub = NULL;
+    if (de->d_type != DT_DIR || de->d_name[0] == '.')
+      continue;
+    sub = sbx_strdup_printf("%s/%s", dir, de->d_name);
+    if (sub && collect_pids(sub, list, count, NULL) < 0 && errno == ENOMEM) {
+      closedir(d);
       return sbx_fail(err, ENOMEM, "cgroup pids");
     }
-    list = grown;
-    list[count++] = (pid_t)pid;
+  }
+  if (d)
+    closedir(d);
+  return 0;
+}
+
+int sbx_cgroup_pids(const char *path, pid_t **pids, size_t *n, struct sbx_error *err)
+{
+  const char *hier = sbx_cgroup_mode() == SBX_CGROUP_V2 ? "" : "/pids";
+  cleanup_free char *dir = sbx_strdup_printf(CGROUP_ROOT "%s%s", hier, path);
+  pid_t *list = NULL;
+  size_t count = 0;
+
+  *pids = NULL;
+  *n = 0;
+  if (dir == NULL || collect_pids(dir, &list, &count, err) < 0) {
+    free(list);
+    return dir ? -1 : sbx_fail(err, ENOMEM, "cgroup pids");
   }
   *pids = list;
   *n = count;

@@ -39,6 +39,11 @@ int sbx_cgroup_create(const char *path, pid_t pid, struct sbx_cgroup **out,
 const char *sbx_cgroup_path(const struct sbx_cgroup *cg);
 /* Move pid into the existing cgroup at path in every hierarchy (exec). */
 int sbx_cgroup_enter(const char *path, pid_t pid, struct sbx_error *err);
+/* The same, into sub-cgroups of path (which must exist), as runc's exec
+ * --cgroup: each of subs is "sub" (every hierarchy) or "ctrl[,ctrl]:sub";
+ * `..` and unknown controllers are refused. */
+int sbx_cgroup_enter_sub(const char *path, pid_t pid, char *const *subs, size_t n,
+                         struct sbx_error *err);
 int sbx_cgroup_destroy(struct sbx_cgroup *cg, struct sbx_error *err);
 void sbx_cgroup_free(struct sbx_cgroup *cg);
 

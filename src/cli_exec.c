@@ -12,7 +12,7 @@
 #include "utils.h"
 
 enum { OPT_CONSOLE_SOCKET = 256, OPT_PID_FILE, OPT_CWD, OPT_NO_NEW_PRIVS, OPT_PRESERVE_FDS,
-       OPT_IGNORE_PAUSED, OPT_IGNORED };
+       OPT_IGNORE_PAUSED, OPT_CGROUP, OPT_IGNORED };
 
 static int push(char ***list, size_t *len, char *item)
 {
@@ -45,7 +45,8 @@ static void usage(void)
   printf("Usage: agentsbx exec [-p process.json] [-d] [-t] [--console-socket PATH]\n"
          "       [--pid-file PATH] [-e K=V]... [--cwd DIR] [-u UID[:GID]]\n"
          "       [--additional-gids GID]... [--cap CAP]... [--no-new-privs]\n"
-         "       [--preserve-fds N] [--ignore-paused] ID [COMMAND [ARGS...]]\n");
+         "       [--preserve-fds N] [--ignore-paused] [--cgroup [CTRL[,CTRL]:]SUB]...\n"
+         "       ID [COMMAND [ARGS...]]\n");
 }
 
 int cli_exec(struct cli_globals *g, int argc, char **argv)
@@ -64,6 +65,7 @@ int cli_exec(struct cli_globals *g, int argc, char **argv)
     { "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
     { "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
     { "ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED },
+    { "cgroup", required_argument, NULL, OPT_CGROUP },
     { "process-label", required_argument, NULL, OPT_IGNORED },
     { "apparmor", required_argument, NULL, OPT_IGNORED },
     { "help", no_argument, NULL, 'h' },
@@ -106,6 +108,7 @@ int cli_exec(struct cli_globals *g, int argc, char **argv)
       o.preserve_fds = (int)n;
       break;
     case OPT_IGNORE_PAUSED: o.ignore_paused = true; break;
+    case OPT_CGROUP: push(&o.cgroups, &o.cgroups_len, optarg); break;
     case OPT_IGNORED: break;
     case 'h': usage(); code = 0; goto out;
     default: cli_usage_error(g, "exec", "bad option"); goto out;
@@ -121,13 +124,18 @@ int cli_exec(struct cli_globals *g, int argc, char **argv)
     cli_usage_error(g, "exec", "give either -p or a command, not both");
     goto out;
   }
-  if (sbx_container_exec(&g->ctx, argv[optind], &o, &exit_code, &err) < 0)
-    code = cli_fail(g, &err);
-  else
+  /* A failure on the runtime's side exits 255, as runc's does: a status
+   * the process itself cannot easily be confused with. */
+  if (sbx_container_exec(&g->ctx, argv[optind], &o, &exit_code, &err) < 0) {
+    cli_fail(g, &err);
+    code = 255;
+  } else {
     code = exit_code;
+  }
 out:
   free(o.env);
   free(o.caps);
+  free(o.cgroups);
   free(o.additional_gids);
   return code;
 }

@@ -494,17 +494,35 @@ static int enforce_network(struct create *c, struct sbx_error *err)
   return sbx_network_enforce(&t, err);
 }
 
+/* The processes in the cgroup at path (0 when it does not exist). */
+static size_t cgroup_process_count(const char *path)
+{
+  pid_t *pids = NULL;
+  size_t n = 0;
+
+  if (sbx_cgroup_pids(path, &pids, &n, NULL) < 0)
+    n = 0;
+  free(pids);
+  return n;
+}
+
 /* The parent's half of the sync protocol, from clone to "created". */
 static int drive_init(struct create *c, struct sbx_error *err)
 {
   const struct oci_config *cfg = c->config;
   cleanup_free char *state_json = NULL, *plan = NULL;
   unsigned long long start_time = 0;
+  size_t n;
 
   if ((c->spawn.clone_flags & CLONE_NEWUSER) && sbx_ns_write_id_maps(c->pid, cfg->linux_, err) < 0)
     return -1;
   if (write_oom_score(c->pid, cfg->process, err) < 0)
     return -1;
+  /* runc's warning: the limits and kill of delete cover the others too. */
+  n = cgroup_process_count(c->cgroup_path);
+  if (n > 0)
+    sbx_log(c->ctx, SBX_LOG_WARNING,
+            "container's cgroup is not empty: %zu process(es) found in `%s`", n, c->cgroup_path);
   if (sbx_cgroup_create(c->cgroup_path, c->pid, &c->cgroup, err) < 0 ||
       sbx_cgroup_apply_resources(c->cgroup_path, cfg->linux_, err) < 0)
     return -1;
@@ -812,15 +830,6 @@ static int kill_cgroup(const char *id, const char *path, struct sbx_error *err)
                   path);
 }
 
-static bool cgroup_has_processes(const char *path)
-{
-  pid_t *pids = NULL;
-  size_t n = 0;
-  bool busy = sbx_cgroup_pids(path, &pids, &n, NULL) == 0 && n > 0;
-
-  free(pids);
-  return busy;
-}
 
 /* The resolver, pasta and network rules a container without readable
  * state may have left. */
@@ -849,7 +858,7 @@ static int delete_without_state(const struct sbx_context *ctx, const char *id, b
     return sbx_invalid(err, "%s; its cgroup is not recorded either, so container `%s` is kept",
                        why->msg, id);
   }
-  if (!force && (!missing || cgroup_has_processes(cgroup)))
+  if (!force && (!missing || cgroup_process_count(cgroup) > 0))
     return sbx_invalid(err,
                        "%s; container `%s` may still run in cgroup `%s`: delete -f kills it there",
                        missing ? "no state.json" : why->msg, id, cgroup);
@@ -1066,7 +1075,8 @@ void sbx_container_list_free(struct sbx_container_info *list, size_t n)
 
 char *sbx_container_list_json(const struct sbx_container_info *list, size_t n)
 {
-  yajl_gen g = pretty_gen();
+  /* One line, as runc prints it (scripts read it line by line). */
+  yajl_gen g = yajl_gen_alloc(NULL);
 
   if (g == NULL)
     return NULL;

@@ -46,7 +46,7 @@ struct sbx_container_info {
 int sbx_container_list(const struct sbx_context *ctx, struct sbx_container_info **out,
                        size_t *n, struct sbx_error *err);
 void sbx_container_list_free(struct sbx_container_info *list, size_t n);
-/* runc list --format json: an array of state documents. */
+/* runc list --format json: an array of state documents, on one line. */
 char *sbx_container_list_json(const struct sbx_container_info *list, size_t n);
 
 /* pause (true) freezes the container's cgroup; resume (false) thaws it. */

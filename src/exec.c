@@ -301,7 +301,11 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
     return -1;
   /* Joined only now, while it waits for DONE: in a paused container
    * (--ignore-paused) it would freeze before it could report ready. */
-  if (r->st.cgroup_path && sbx_cgroup_enter(r->st.cgroup_path, r->pid, err) < 0)
+  if (r->o->cgroups_len && r->st.cgroup_path == NULL)
+    return sbx_invalid(err, "--cgroup: container `%s` has no cgroup", r->st.id);
+  if (r->o->cgroups_len ? sbx_cgroup_enter_sub(r->st.cgroup_path, r->pid, r->o->cgroups,
+                                               r->o->cgroups_len, err) < 0
+                        : r->st.cgroup_path && sbx_cgroup_enter(r->st.cgroup_path, r->pid, err) < 0)
     return -1;
   if (sbx_write_pid_file(r->o->pid_file, r->pid, err) < 0)
     return -1;

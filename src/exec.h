@@ -30,6 +30,8 @@ struct sbx_exec_options {
   bool no_new_privs;
   int preserve_fds;
   bool ignore_paused;
+  char **cgroups;               /* --cgroup [ctrl[,ctrl]:]sub, in order */
+  size_t cgroups_len;
 };
 
 /* *exit_code: the process's status in the foreground, 0 when detached. */

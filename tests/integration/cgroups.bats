@@ -359,3 +359,15 @@ unapplicable() {
 	done
 	rmdir /sys/fs/cgroup/*/agentsbx-test.slice 2>/dev/null || true
 }
+
+@test "create warns about a cgroup that already has processes" {
+	cfg '.linux.cgroupsPath = $p' --arg p "/sbxt-shared-$CID"
+	set_args sleep 1000
+	start_detached "$CID"
+	create_container "$CID-2"
+	[[ "$output" == *"container's cgroup is not empty"* ]]
+	# a fresh cgroup gives no such warning
+	cfg '.linux.cgroupsPath = $p' --arg p "/sbxt-other-$CID"
+	create_container "$CID-3"
+	[[ "$output" != *"not empty"* ]]
+}

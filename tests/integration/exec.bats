@@ -254,3 +254,47 @@ running_container() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"$SBX_ROOT/$CID/config.json"* ]]
 }
+
+@test "exec --cgroup: a sub-cgroup of the container's, per controller or for all; .. and unknown controllers refused" {
+	[ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/cpu ] || skip "needs the v1 memory and cpu controllers"
+	set_args sleep 1000
+	start_detached "$CID"
+	cg="$(awk -F: '$2 == "memory" {print $3}' "/proc/$(container_pid "$CID")/cgroup")"
+	cgc="$(awk -F: '$2 ~ /^cpu(,|$)/ {print $3}' "/proc/$(container_pid "$CID")/cgroup")"
+	mkdir "/sys/fs/cgroup/memory$cg/submem" "/sys/fs/cgroup/cpu$cgc/subcpu"
+	run sbx exec --cgroup .. "$CID" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *".. is not a sub cgroup path"* ]]
+	run sbx exec --cgroup nonexistent "$CID" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"nonexistent/cgroup.procs"* ]]
+	run sbx exec --cgroup whaaat:/ "$CID" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"unknown controller"* ]]
+	run sbx exec --cgroup / "$CID" cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	grep -q ":memory:$cg\$" <<<"$output"
+	run sbx exec --cgroup memory:submem --cgroup cpu:subcpu "$CID" cat /proc/self/cgroup
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q ":memory:$cg/submem\$" <<<"$output"
+	grep -q ":cpu[,a-z]*:$cgc/subcpu\$" <<<"$output"
+	grep -q ":memory:$cg/submem\$" <<<"$output"
+	# delete removes the sub-cgroups with the container's
+	sbx delete -f "$CID"
+	[ ! -d "/sys/fs/cgroup/memory$cg" ]
+	[ ! -d "/sys/fs/cgroup/cpu$cgc" ]
+}
+
+@test "exec failing on the runtime side exits 255 (runc), the process's own status otherwise" {
+	set_args sleep 1000
+	start_detached "$CID"
+	run sbx exec --pid-file /non-existent/pid "$CID" true
+	[ "$status" -eq 255 ]
+	run sbx exec "$CID" sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+	sbx pause "$CID"
+	run sbx exec "$CID" true
+	[ "$status" -eq 255 ]
+	sbx resume "$CID"
+}

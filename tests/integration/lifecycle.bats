@@ -373,3 +373,12 @@ load helpers
 	run "$AGENTSBX" --root "$SBX_ROOT" frobnicate
 	[ "$status" -ne 0 ]
 }
+
+@test "list --format json is one line, as runc prints it" {
+	set_args sleep 1000
+	create_container "$CID"
+	run sbx list --format json
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	jq -e --arg id "$CID" '.[0].id == $id and .[0].status == "created"' <<<"${lines[0]}"
+}
