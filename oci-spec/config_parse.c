@@ -65,6 +65,9 @@ static const char *const sched_policies[] = {
   "SCHED_IDLE", "SCHED_DEADLINE", NULL };
 static const char *const ioprio_classes[] = {
   "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE", NULL };
+static const char *const mempolicy_modes[] = {
+  "MPOL_DEFAULT", "MPOL_PREFERRED", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_LOCAL",
+  "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE", NULL };
 
 /* ---- top level: root, mounts, hooks ---- */
 
@@ -369,6 +372,13 @@ MAPDESC(time_offset_desc, T, clock, time_clocks, "clock",
 MAPDESC(net_device_desc, T, host_name, NULL, NULL, STR(T, "name", name));
 #undef T
 
+#define T struct oci_memory_policy
+DESC(memory_policy_desc, T,
+     ENUM(T, "mode", mode, mempolicy_modes, "memory policy mode", .flags = JF_REQUIRED),
+     STR(T, "nodes", nodes),
+     STRS(T, "flags", flags));
+#undef T
+
 #define T struct oci_linux
 DESC(linux_desc, T,
      ARR(T, "uidMappings", uid_mappings, id_mapping_desc),
@@ -386,7 +396,8 @@ DESC(linux_desc, T,
      STR(T, "mountLabel", mount_label),
      OBJ(T, "intelRdt", intel_rdt, intel_rdt_desc),
      OBJ(T, "personality", personality, personality_desc),
-     MAP(T, "timeOffsets", time_offsets, time_offset_desc));
+     MAP(T, "timeOffsets", time_offsets, time_offset_desc),
+     OBJ(T, "memoryPolicy", memory_policy, memory_policy_desc));
 #undef T
 
 /* ---- the document ---- */

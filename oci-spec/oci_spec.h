@@ -329,6 +329,14 @@ struct oci_net_device {
   char *name;          /* name inside the container; NULL keeps host_name */
 };
 
+struct oci_memory_policy {
+  char *mode;          /* MPOL_DEFAULT, MPOL_BIND, MPOL_INTERLEAVE, ... */
+  char *nodes;         /* a node list: "0-3,7" */
+  char **flags;        /* MPOL_F_NUMA_BALANCING, MPOL_F_RELATIVE_NODES,
+                          MPOL_F_STATIC_NODES */
+  size_t flags_len;
+};
+
 struct oci_linux {
   struct oci_id_mapping *uid_mappings;
   size_t uid_mappings_len;
@@ -355,6 +363,7 @@ struct oci_linux {
   size_t time_offsets_len;
   struct oci_net_device *net_devices;
   size_t net_devices_len;
+  struct oci_memory_policy *memory_policy;
 };
 
 struct oci_config {

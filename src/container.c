@@ -48,6 +48,7 @@
 #include "network_pasta.h"
 #include "network_resolver.h"
 #include "process.h"
+#include "scheduling.h"
 #include "spawn.h"
 #include "sync.h"
 #include "sysctl.h"
@@ -228,6 +229,20 @@ static int resolve_caps(struct create *c, struct sbx_error *err)
   return sbx_caps_check_available(&c->caps, err);
 }
 
+/* Fields this runtime cannot apply fail create, never pass unnoticed. */
+static int refuse_unsupported(const struct oci_linux *l, struct sbx_error *err)
+{
+  if (l->net_devices_len)
+    return sbx_invalid(err, "linux.netDevices: moving host network devices (`%s`) into the "
+                            "container is not supported",
+                       l->net_devices[0].host_name);
+  if (l->intel_rdt)
+    return sbx_invalid(err, "linux.intelRdt: Intel RDT is not supported (see `features`)");
+  if (l->time_offsets_len && !oci_linux_namespace(l, "time"))
+    return sbx_invalid(err, "linux.timeOffsets: needs a new time namespace in linux.namespaces");
+  return 0;
+}
+
 static int check_config(struct create *c, struct sbx_error *err)
 {
   const struct oci_config *cfg = c->config;
@@ -264,7 +279,8 @@ static int check_config(struct create *c, struct sbx_error *err)
       (cfg->domainname && *cfg->domainname && !oci_linux_namespace(cfg->linux_, "uts")))
     return sbx_invalid(err, "hostname: setting it needs a uts namespace");
   if (resolve_caps(c, err) < 0 || sbx_sysctl_validate(cfg->linux_, err) < 0 ||
-      sbx_process_check_lsm(cfg, err) < 0)
+      sbx_process_check_lsm(cfg, err) < 0 || sbx_sched_check(p, cfg->linux_, err) < 0 ||
+      refuse_unsupported(cfg->linux_, err) < 0)
     return -1;
   /* Compiled here, so a bad filter fails before anything exists. */
   if (sbx_seccomp_compile(cfg->linux_->seccomp, &c->seccomp, err) < 0)

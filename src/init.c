@@ -28,6 +28,7 @@
 #include "network.h"
 #include "policy.h"
 #include "process.h"
+#include "scheduling.h"
 #include "sync.h"
 #include "sysctl.h"
 #include "utils.h"
@@ -297,7 +298,8 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
     return -1;
   if (sbx_rootfs_finish(c, err) < 0)
     return -1;
-  if (sbx_process_set_rlimits(p, err) < 0 || sbx_process_set_personality(c->linux_, err) < 0)
+  if (sbx_process_set_rlimits(p, err) < 0 || sbx_process_set_personality(c->linux_, err) < 0 ||
+      sbx_sched_apply(p, c->linux_, err) < 0)
     return -1;
   if (sbx_process_enter_cwd(p, err) < 0)
     return -1;
@@ -436,7 +438,7 @@ static __attribute__((noreturn)) void exec_run(const struct sbx_init_args *a)
     sbx_fail(&err, errno, "process.cwd: chdir `%s`", p->cwd);
     goto fail_sync;
   }
-  if (sbx_process_set_rlimits(p, &err) < 0)
+  if (sbx_process_set_rlimits(p, &err) < 0 || sbx_sched_apply(p, a->config->linux_, &err) < 0)
     goto fail_sync;
   envp = sbx_process_environ(p);
   exec_path = envp ? sbx_find_executable(p->args[0], envp, &err) : NULL;

@@ -125,3 +125,72 @@ load helpers
 	[ "$status" -eq 0 ]
 	[[ "$output" == *big-config-ran* ]]
 }
+
+# ---- config fields are applied or refused, never ignored ----
+
+# stat_field PID N: field N of /proc/PID/stat (after the command name)
+stat_field() { sed 's/^.*) //' "/proc/$1/stat" | awk -v n="$(($2 - 2))" '{print $n}'; }
+
+@test "process.ioPriority is applied" {
+	requires_agentsbx "runc 1.1.5 ignores process.ioPriority"
+	cfg '.process.ioPriority = {class: "IOPRIO_CLASS_BE", priority: 6}'
+	set_args sleep 1000
+	start_detached "$CID"
+	run ionice -p "$(container_pid "$CID")"
+	[ "$output" = "best-effort: prio 6" ]
+}
+
+@test "process.scheduler is applied (SCHED_BATCH with nice, SCHED_IDLE); a bad flag is refused" {
+	requires_agentsbx "runc 1.1.5 ignores process.scheduler"
+	cfg '.process.scheduler = {policy: "SCHED_BATCH", nice: 7}'
+	set_args sleep 1000
+	start_detached "$CID"
+	pid="$(container_pid "$CID")"
+	[ "$(stat_field "$pid" 41)" = 3 ]
+	[ "$(stat_field "$pid" 19)" = 7 ]
+	# (a real-time policy needs cpu.rt_runtime_us in the container's v1 cgroup)
+	cfg '.process.scheduler = {policy: "SCHED_IDLE", flags: ["SCHED_FLAG_RESET_ON_FORK"]}'
+	start_detached "$CID-2"
+	pid="$(container_pid "$CID-2")"
+	[ "$(stat_field "$pid" 41)" = 5 ]
+	cfg '.process.scheduler = {policy: "SCHED_OTHER", flags: ["SCHED_FLAG_BOGUS"]}'
+	run_bg sbx create -b "$BUNDLE" "$CID-3"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"process.scheduler.flags[0]"* ]]
+	no_state "$CID-3"
+}
+
+@test "linux.memoryPolicy is applied; a bad mode or node is refused naming the field" {
+	requires_agentsbx "runc 1.1.5 ignores linux.memoryPolicy"
+	cfg '.linux.memoryPolicy = {mode: "MPOL_INTERLEAVE", nodes: "0"}'
+	set_args sleep 1000
+	start_detached "$CID"
+	grep -q ' interleave:0 ' "/proc/$(container_pid "$CID")/numa_maps"
+	cfg '.linux.memoryPolicy = {mode: "MPOL_BOGUS", nodes: "0"}'
+	run_bg sbx create -b "$BUNDLE" "$CID-2"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.memoryPolicy.mode"* ]]
+	cfg '.linux.memoryPolicy = {mode: "MPOL_BIND", nodes: "7"}'
+	run_bg sbx create -b "$BUNDLE" "$CID-3"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.memoryPolicy"* ]]
+	no_state "$CID-3"
+}
+
+@test "linux.netDevices, linux.intelRdt and timeOffsets without a time namespace are refused naming the field" {
+	requires_agentsbx "runc 1.1.5 ignores some of them"
+	cfg '.linux.netDevices = {"sbx-nodev0": {name: "eth7"}}'
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.netDevices"* ]]
+	no_state "$CID"
+	cfg 'del(.linux.netDevices) | .linux.intelRdt = {closID: "x", l3CacheSchema: "L3:0=f"}'
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.intelRdt"* ]]
+	cfg 'del(.linux.intelRdt) | .linux.timeOffsets = {monotonic: {secs: 10}}'
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.timeOffsets"* ]]
+	no_state "$CID"
+}

@@ -121,7 +121,9 @@ static const char full_config[] = JSON({
                  "enableCMT": true, "enableMBM": true},
     "personality": {"domain": "LINUX32", "flags": ["SOME_FLAG"]},
     "timeOffsets": {"monotonic": {"secs": -3600, "nanosecs": 5},
-                    "boottime": {"secs": 10, "nanosecs": 999999999}}
+                    "boottime": {"secs": 10, "nanosecs": 999999999}},
+    "memoryPolicy": {"mode": "MPOL_INTERLEAVE", "nodes": "0-3,7",
+                     "flags": ["MPOL_F_STATIC_NODES"]}
   }
 });
 
@@ -340,6 +342,9 @@ static void check_full_linux(const struct oci_linux *l)
   CHECK_STR(l->time_offsets[0].clock, "monotonic");
   CHECK_INT(l->time_offsets[0].secs, -3600);
   CHECK_INT(l->time_offsets[1].nanosecs, 999999999);
+  CHECK_STR(l->memory_policy->mode, "MPOL_INTERLEAVE");
+  CHECK_STR(l->memory_policy->nodes, "0-3,7");
+  CHECK_STR(l->memory_policy->flags[0], "MPOL_F_STATIC_NODES");
   check_full_resources(l->resources);
 }
 
@@ -489,6 +494,8 @@ static const struct bad_doc {
     "process.ioPriority.class: unknown I/O priority class \"IOPRIO_CLASS_NONE\"" },
   { DOC("process": {"cwd": "/", "execCPUAffinity": {"initial": 0}}),
     "process.execCPUAffinity.initial: expected string" },
+  { DOC("linux": {"memoryPolicy": {"mode": "MPOL_BOGUS"}}),
+    "linux.memoryPolicy.mode: unknown memory policy mode \"MPOL_BOGUS\"" },
   /* root, mounts, hooks, annotations */
   { DOC("root": {}), "root.path: required field missing" },
   { DOC("root": {"path": "rootfs", "readonly": 1}), "root.readonly: expected boolean" },
