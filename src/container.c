@@ -71,6 +71,8 @@ struct create {
   int fifo_fd;
   int console_fd;
   int lock_fd;                /* the state directory's lock, held to the end */
+  int rootfs_mount;           /* id of the rootfs bind in the host's mount
+                                 namespace (no mount namespace), or 0 */
   pid_t pid;
   bool state_dir_made;
   struct sbx_cgroup *cgroup;
@@ -129,6 +131,8 @@ static void create_rollback(struct create *c)
   }
   if (c->cgroup)
     sbx_cgroup_destroy(c->cgroup, NULL);
+  if (c->rootfs_mount)
+    sbx_rootfs_unbind(c->rootfs, c->rootfs_mount, NULL);
   if (c->state_dir_made)
     sbx_resolver_stop(c->ctx, c->id);
   if (c->state_dir_made)
@@ -229,6 +233,22 @@ static int resolve_caps(struct create *c, struct sbx_error *err)
   return sbx_caps_check_available(&c->caps, err);
 }
 
+/* Without a mount namespace the container shares the runtime's (runc's
+ * behaviour): only where no policy needs mounts of its own, and never
+ * anything that would change the host's mounts' propagation. */
+static int check_host_mount_namespace(struct create *c, struct sbx_error *err)
+{
+  if (c->policy.active && sbx_fs_policy_needed(c->policy_doc))
+    return sbx_invalid(err,
+                       "linux.namespaces: policy `%s` needs a mount namespace (its filesystem "
+                       "rules are mounts that must not be made in the host's): add "
+                       "{\"type\": \"mount\"}",
+                       c->policy.name);
+  if (c->config->linux_->rootfs_propagation && *c->config->linux_->rootfs_propagation)
+    return sbx_invalid(err, "linux.rootfsPropagation: needs a mount namespace");
+  return 0;
+}
+
 /* Fields this runtime cannot apply fail create, never pass unnoticed. */
 static int refuse_unsupported(const struct oci_linux *l, struct sbx_error *err)
 {
@@ -263,8 +283,10 @@ static int check_config(struct create *c, struct sbx_error *err)
   });
   if (c->rootfs == NULL || stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
     return sbx_fail(err, c->rootfs ? ENOTDIR : errno, "root.path: `%s`", cfg->root->path);
-  if (cfg->linux_ == NULL || oci_linux_namespace(cfg->linux_, "mount") == NULL)
-    return sbx_invalid(err, "linux.namespaces: a mount namespace is required");
+  if (cfg->linux_ == NULL)
+    return sbx_invalid(err, "linux: required on Linux");
+  if (sbx_mounts_in_host_namespace(cfg) && check_host_mount_namespace(c, err) < 0)
+    return -1;
   for (size_t i = 0; i < p->rlimits_len; i++)
     if (p->rlimits[i].soft > p->rlimits[i].hard)
       return sbx_invalid(err, "process.rlimits[%zu]: %s soft limit %llu is above its hard limit %llu",
@@ -582,6 +604,17 @@ static int drive_init(struct create *c, struct sbx_error *err)
   return 0;
 }
 
+/* No mount namespace: the private bind every mount of the container goes
+ * under, recorded for delete before it exists. */
+static int bind_rootfs_in_host_namespace(struct create *c, struct sbx_error *err)
+{
+  if (!sbx_mounts_in_host_namespace(c->config))
+    return 0;
+  if (sbx_rootfs_bind_private(c->rootfs, &c->rootfs_mount, err) < 0)
+    return -1;
+  return sbx_state_save_rootfs_mount(c->ctx, c->id, c->rootfs, c->rootfs_mount, err);
+}
+
 /* init died during create: when the memory limit's OOM kill did it, the
  * error names the limit instead of a bare "exited before...". */
 static void explain_init_death(struct create *c, struct sbx_error *err)
@@ -615,7 +648,7 @@ int sbx_container_create(const struct sbx_context *ctx, const char *id,
     goto out;
   c.state_dir_made = true;
   if (sbx_state_save_cgroup(ctx, id, c.cgroup_path, err) < 0 || make_fifo(&c, err) < 0 ||
-      connect_console(&c, err) < 0)
+      connect_console(&c, err) < 0 || bind_rootfs_in_host_namespace(&c, err) < 0)
     goto fail;
   if (spawn_init(&c, err) < 0)
     goto fail;
@@ -826,6 +859,17 @@ static int kill_and_wait(const struct sbx_state *st, struct sbx_error *err)
   return 0;
 }
 
+/* The rootfs bind of a container without a mount namespace, if any. */
+static int unbind_rootfs(const struct sbx_context *ctx, const char *id, struct sbx_error *err)
+{
+  cleanup_free char *rootfs = NULL;
+  int mnt_id;
+
+  if (sbx_state_load_rootfs_mount(ctx, id, &rootfs, &mnt_id) < 0)
+    return 0;
+  return sbx_rootfs_unbind(rootfs, mnt_id, err);
+}
+
 /* SIGKILL everything in the cgroup at path until it is empty. */
 static int kill_cgroup(const char *id, const char *path, struct sbx_error *err)
 {
@@ -882,7 +926,7 @@ static int delete_without_state(const struct sbx_context *ctx, const char *id, b
     return -1;
   release_runtime_helpers(ctx, id);
   sbx_monitor_stop(ctx, id);
-  if (sbx_cgroup_remove_path(cgroup, false, err) < 0)
+  if (sbx_cgroup_remove_path(cgroup, false, err) < 0 || unbind_rootfs(ctx, id, err) < 0)
     return -1;
   return sbx_state_remove_dir(ctx, id, err);
 }
@@ -930,6 +974,8 @@ int sbx_container_delete(const struct sbx_context *ctx, const char *id, bool for
   sbx_monitor_stop(ctx, id);
   audit_deleted(ctx, &st);
   if (st.cgroup_path && sbx_cgroup_remove_path(st.cgroup_path, st.systemd_cgroup, err) < 0)
+    goto out;
+  if (unbind_rootfs(ctx, id, err) < 0)
     goto out;
   ret = sbx_state_remove_dir(ctx, id, err);
 out:

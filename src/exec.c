@@ -276,6 +276,7 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
   sp.args.preserve_fds = r->o->preserve_fds;
   sp.args.in_userns = oci_linux_namespace(r->config->linux_, "user") != NULL;
   sp.args.mntns_fd = r->mntns_fd;
+  sp.args.rootfs = r->st.rootfs; /* the chroot, in the host's mount namespace */
   sp.args.landlock_plan = r->landlock;
   /* The container's filter applies to every process in it. */
   if (l && sbx_seccomp_compile(l->seccomp, &r->seccomp, err) < 0)

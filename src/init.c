@@ -289,7 +289,8 @@ static int init_setup(const struct sbx_init_args *a, char **exec_path, char ***e
     return -1;
   if (enforce_fs_policy(a, fs, err) < 0)
     return -1;
-  if (sbx_rootfs_enter(a->rootfs, a->no_pivot, err) < 0)
+  if ((sbx_mounts_in_host_namespace(c) ? sbx_rootfs_chroot(a->rootfs, err)
+                                        : sbx_rootfs_enter(a->rootfs, a->no_pivot, err)) < 0)
     return -1;
   if (p->terminal && (setup_terminal(a, err) < 0 || grant_console(fs, err) < 0))
     return -1;
@@ -430,6 +431,9 @@ static __attribute__((noreturn)) void exec_run(const struct sbx_init_args *a)
   }
   if (a->mntns_fd >= 0)
     close(a->mntns_fd);
+  /* In the host's mount namespace the container's root is a chroot. */
+  if (sbx_mounts_in_host_namespace(a->config) && sbx_rootfs_chroot(a->rootfs, &err) < 0)
+    goto fail_sync;
   if (*a->landlock_plan && exec_ruleset(a->landlock_plan, &landlock, &err) < 0)
     goto fail_sync;
   if (p->terminal && setup_terminal(a, &err) < 0)

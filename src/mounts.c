@@ -565,6 +565,64 @@ static bool dev_is_bind_mounted(const struct oci_config *c)
   return false;
 }
 
+bool sbx_mounts_in_host_namespace(const struct oci_config *c)
+{
+  return c->linux_ == NULL || oci_linux_namespace(c->linux_, "mount") == NULL;
+}
+
+/* The id of the mount at path (its top mount), from fdinfo. */
+static int mount_id_of(const char *path, int *id)
+{
+  cleanup_close int fd = open(path, O_PATH | O_CLOEXEC);
+  cleanup_free char *info = NULL;
+  char file[64];
+  const char *p;
+
+  if (fd < 0)
+    return -1;
+  snprintf(file, sizeof file, "/proc/self/fdinfo/%d", fd);
+  if (sbx_read_file(file, &info, NULL, NULL) < 0 || (p = strstr(info, "mnt_id:")) == NULL)
+    return -1;
+  *id = atoi(p + 7);
+  return 0;
+}
+
+int sbx_rootfs_bind_private(const char *rootfs, int *mnt_id, struct sbx_error *err)
+{
+  if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return sbx_fail(err, errno, "bind mount rootfs `%s` on itself (no mount namespace)", rootfs);
+  /* Nothing the container mounts under it flows to the host's peers. */
+  if (mount(NULL, rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0 || mount_id_of(rootfs, mnt_id) < 0) {
+    int saved = errno;
+    umount2(rootfs, MNT_DETACH);
+    return sbx_fail(err, saved, "make the bind of rootfs `%s` private", rootfs);
+  }
+  return 0;
+}
+
+int sbx_rootfs_unbind(const char *rootfs, int mnt_id, struct sbx_error *err)
+{
+  int now;
+
+  /* Only our bind: never what an engine mounted on the rootfs. */
+  if (rootfs == NULL || mount_id_of(rootfs, &now) < 0 || now != mnt_id)
+    return 0;
+  if (umount2(rootfs, MNT_DETACH) < 0)
+    return sbx_fail(err, errno, "unmount the container's mounts on `%s`", rootfs);
+  return 0;
+}
+
+int sbx_rootfs_chroot(const char *rootfs, struct sbx_error *err)
+{
+  if (chdir(rootfs) < 0)
+    return sbx_fail(err, errno, "chdir `%s`", rootfs);
+  if (chroot(".") < 0)
+    return sbx_fail(err, errno, "chroot `%s`", rootfs);
+  if (chdir("/") < 0)
+    return sbx_fail(err, errno, "chdir /");
+  return 0;
+}
+
 int sbx_rootfs_prepare(const struct sbx_rootfs_setup *s, struct sbx_error *err)
 {
   const struct oci_linux *l = s->config->linux_;
@@ -573,13 +631,16 @@ int sbx_rootfs_prepare(const struct sbx_rootfs_setup *s, struct sbx_error *err)
 
   /* Keep host mounts flowing in but nothing of ours flowing out; shared
    * propagation is set on the new root only after the pivot, which refuses
-   * shared mounts. */
+   * shared mounts.  In the host's namespace the runtime made a private
+   * bind already, and "/" is the host's own. */
   if (prop == 0 || (prop & MS_SHARED))
     prop = MS_SLAVE | MS_REC;
-  if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
-    return sbx_fail(err, errno, "set propagation of `/`");
-  if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-    return sbx_fail(err, errno, "bind mount rootfs `%s` on itself", s->rootfs);
+  if (!sbx_mounts_in_host_namespace(s->config)) {
+    if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+      return sbx_fail(err, errno, "set propagation of `/`");
+    if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+      return sbx_fail(err, errno, "bind mount rootfs `%s` on itself", s->rootfs);
+  }
   rootfd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return sbx_fail(err, errno, "open rootfs `%s`", s->rootfs);

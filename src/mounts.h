@@ -50,6 +50,16 @@ int sbx_bind_sources_recv(int sync_fd, const struct oci_config *c, int **fds,
 /* Close and free what sbx_bind_sources_recv gave (NULL is fine). */
 void sbx_bind_sources_close(int *fds, const struct oci_config *c);
 
+/* A config without a mount namespace runs in the runtime's own (runc
+ * does so): the runtime binds the rootfs privately on itself first
+ * (sbx_rootfs_bind_private), every mount goes under that bind, and init
+ * chroots into it instead of pivot_root, which would move the host's root.
+ * delete detaches the bind, if it is still the one recorded. */
+bool sbx_mounts_in_host_namespace(const struct oci_config *c);
+int sbx_rootfs_bind_private(const char *rootfs, int *mnt_id, struct sbx_error *err);
+int sbx_rootfs_unbind(const char *rootfs, int mnt_id, struct sbx_error *err);
+int sbx_rootfs_chroot(const char *rootfs, struct sbx_error *err);
+
 /* In the container's mount namespace, before pivot_root. */
 int sbx_rootfs_prepare(const struct sbx_rootfs_setup *s, struct sbx_error *err);
 /* Make rootfs the root: pivot_root, or MS_MOVE + chroot with no_pivot. */

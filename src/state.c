@@ -259,6 +259,35 @@ int sbx_state_save_cgroup(const struct sbx_context *ctx, const char *id, const c
   return sbx_write_file_atomic(path, cgroup_path, strlen(cgroup_path), 0600, err);
 }
 
+int sbx_state_save_rootfs_mount(const struct sbx_context *ctx, const char *id,
+                                const char *rootfs, int mnt_id, struct sbx_error *err)
+{
+  cleanup_free char *path = sbx_state_file(ctx, id, "rootfs-mount");
+  cleanup_free char *text = sbx_strdup_printf("%d %s", mnt_id, rootfs);
+
+  if (path == NULL || text == NULL)
+    return sbx_fail(err, ENOMEM, "state");
+  return sbx_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+int sbx_state_load_rootfs_mount(const struct sbx_context *ctx, const char *id, char **rootfs,
+                                int *mnt_id)
+{
+  cleanup_free char *path = sbx_state_file(ctx, id, "rootfs-mount");
+  cleanup_free char *text = NULL;
+  char *space;
+
+  *rootfs = NULL;
+  if (path == NULL || sbx_read_file(path, &text, NULL, NULL) < 0)
+    return -1;
+  space = strchr(text, ' ');
+  if (space == NULL || space[1] != '/')
+    return -1;
+  *mnt_id = atoi(text);
+  *rootfs = strdup(space + 1);
+  return *rootfs ? 0 : -1;
+}
+
 char *sbx_state_load_cgroup(const struct sbx_context *ctx, const char *id)
 {
   cleanup_free char *path = sbx_state_file(ctx, id, "cgroup");

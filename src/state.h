@@ -54,6 +54,13 @@ void sbx_state_release(struct sbx_state *st);
 int sbx_state_save_cgroup(const struct sbx_context *ctx, const char *id, const char *cgroup_path,
                           struct sbx_error *err);
 char *sbx_state_load_cgroup(const struct sbx_context *ctx, const char *id);
+/* The file `rootfs-mount`: "MOUNT_ID ROOTFS" of the rootfs bind a container
+ * without a mount namespace has in the host's (see mounts.h).  Load: -1
+ * when there is none. */
+int sbx_state_save_rootfs_mount(const struct sbx_context *ctx, const char *id,
+                                const char *rootfs, int mnt_id, struct sbx_error *err);
+int sbx_state_load_rootfs_mount(const struct sbx_context *ctx, const char *id, char **rootfs,
+                                int *mnt_id);
 
 /* The live status: stopped when the process is gone, a zombie, or another
  * process reusing the pid; created while exec.fifo exists; else running

@@ -284,3 +284,54 @@ in_container_ns() {
 	[[ "$output" == *remount-refused* ]]
 	[[ "$output" == *write-refused* ]]
 }
+
+# in_throwaway_mntns SCRIPT ARGS...: sh -c SCRIPT in a private mount
+# namespace of its own, the "host" of a container that shares the runtime's
+# mount namespace: nothing it mounts can reach the real host's namespace.
+in_throwaway_mntns() {
+	local script="$1"
+	shift
+	run unshare -m --propagation private sh -c "$script" sh "$@"
+}
+
+@test "no mount namespace (policy none): the runtime's mount namespace, chrooted into the rootfs; exec too; delete leaves no mount" {
+	drop_ns mount
+	# runc refuses masked and read-only paths without a mount namespace
+	cfg 'del(.linux.maskedPaths) | del(.linux.readonlyPaths)'
+	set_cmd 'readlink /proc/self/ns/mnt; cat /etc/hostname; ls /proc/1/ >/dev/null && echo proc-ok; sleep 1000'
+	echo "$CID" >>"$BATS_TEST_TMPDIR/.ids"
+	in_throwaway_mntns '
+		A="$1" R="$2" B="$3" C="$4"
+		echo "outer $(readlink /proc/self/ns/mnt)"
+		"$A" --root "$R" run -d -b "$B" "$C" </dev/null >"$B/../out" 2>&1 || { echo "run failed"; cat "$B/../out"; exit 1; }
+		sleep 1
+		"$A" --root "$R" exec "$C" sh -c "echo exec-\$(cat /etc/hostname)"
+		"$A" --root "$R" delete -f "$C" || echo "delete failed"
+		cat "$B/../out"
+		echo "left $(grep -c " $B/" /proc/self/mountinfo)"
+	' "$AGENTSBX" "$SBX_ROOT" "$BUNDLE" "$CID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	outer="$(sed -n 's/^outer //p' <<<"$output")"
+	# the container printed the runtime's mount namespace
+	grep -Fqx "$outer" <<<"$output"
+	grep -qx sbx-image <<<"$output" # the rootfs's /etc/hostname: chrooted
+	grep -qx proc-ok <<<"$output"
+	! grep -q "delete failed" <<<"$output"
+	if [ "$SBX_KIND" = agentsbx ]; then
+		# runc's exec runs on the host's root, and runc leaves its
+		# mounts under the rootfs in the runtime's namespace
+		grep -qx exec-sbx-image <<<"$output"
+		grep -qx "left 0" <<<"$output"
+	fi
+}
+
+@test "no mount namespace under a policy with filesystem rules is refused, saying why" {
+	requires_agentsbx "the agent sandbox policy"
+	drop_ns mount
+	run_bg sbx --policy agent-safe create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"mount namespace"* ]]
+	[[ "$output" == *agent-safe* ]]
+	no_state "$CID"
+}
