@@ -49,6 +49,15 @@ static const struct jdesc idmap_desc = {
   .fields = (const struct jfield[]) { NESTED("idmap", ENABLED(T, idmap_mounts_enabled)), JEND },
 };
 
+static const struct jdesc memory_policy_desc = {
+  .size = sizeof(T),
+  .fields = (const struct jfield[]) {
+    LIST(T, "modes", memory_policy_modes),
+    LIST(T, "flags", memory_policy_flags),
+    JEND,
+  },
+};
+
 static const struct jdesc linux_desc = {
   .size = sizeof(T),
   .fields = (const struct jfield[]) {
@@ -60,6 +69,8 @@ static const struct jdesc linux_desc = {
     NESTED("selinux", ENABLED(T, selinux_enabled)),
     NESTED("intelRdt", ENABLED(T, intel_rdt_enabled)),
     NESTED("mountExtensions", &idmap_desc),
+    NESTED("netDevices", ENABLED(T, net_devices_enabled)),
+    NESTED("memoryPolicy", &memory_policy_desc),
     JEND,
   },
 };

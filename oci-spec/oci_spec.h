@@ -440,6 +440,8 @@ struct oci_features_linux {
   bool selinux_enabled;
   bool intel_rdt_enabled;
   bool idmap_mounts_enabled;
+  bool net_devices_enabled;
+  struct oci_string_list memory_policy_modes, memory_policy_flags;
 };
 
 struct oci_features {

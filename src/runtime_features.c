@@ -12,6 +12,7 @@
 #include "cgroups.h"
 #include "mounts.h"
 #include "oci_spec.h"
+#include "scheduling.h"
 #include "seccomp_filter.h"
 
 static const char *hooks[] = { "prestart", "createRuntime", "createContainer", "startContainer",
@@ -46,8 +47,11 @@ char *sbx_features_json(struct sbx_error *err)
     free(caps);
     return NULL;
   }
+  sbx_sched_memory_policy_names(&f.linux_.memory_policy_modes, &f.linux_.memory_policy_flags);
   json = oci_features_write(&f, true, &msg);
   free(caps);
+  free(f.linux_.memory_policy_modes.items);
+  free(f.linux_.memory_policy_flags.items);
   free(f.linux_.seccomp.archs.items);
   free(f.linux_.seccomp.supported_flags.items);
   if (json == NULL)

@@ -232,3 +232,23 @@ int sbx_sched_apply(const struct oci_process *p, const struct oci_linux *l,
     return -1;
   return 0;
 }
+
+/* The names of a table, malloc'd (for `features`). */
+static struct oci_string_list names_of(const struct name_value *table)
+{
+  size_t n = 0;
+  char **items;
+
+  while (table[n].name)
+    n++;
+  items = calloc(n + 1, sizeof *items);
+  for (size_t i = 0; items && i < n; i++)
+    items[i] = (char *)table[i].name;
+  return (struct oci_string_list){ .items = items, .len = items ? n : 0 };
+}
+
+void sbx_sched_memory_policy_names(struct oci_string_list *modes, struct oci_string_list *flags)
+{
+  *modes = names_of(mpol_modes);
+  *flags = names_of(mpol_flags);
+}

@@ -17,4 +17,8 @@ int sbx_sched_check(const struct oci_process *p, const struct oci_linux *l,
 int sbx_sched_apply(const struct oci_process *p, const struct oci_linux *l,
                     struct sbx_error *err);
 
+/* The memory policy modes and flags applied (for `features`); free the
+ * items arrays, not the names. */
+void sbx_sched_memory_policy_names(struct oci_string_list *modes, struct oci_string_list *flags);
+
 #endif

@@ -863,6 +863,7 @@ static void test_features(void)
                    .known_flags = LIST("SECCOMP_FILTER_FLAG_LOG"),
                    .supported_flags = LIST("SECCOMP_FILTER_FLAG_LOG") },
       .apparmor_enabled = true, .selinux_enabled = false, .idmap_mounts_enabled = true,
+      .memory_policy_modes = LIST("MPOL_BIND"), .memory_policy_flags = LIST("MPOL_F_STATIC_NODES"),
     },
     .annotations = &ann, .annotations_len = 1,
     .potentially_unsafe_config_annotations = LIST("org.systemd.property."),
@@ -876,7 +877,8 @@ static void test_features(void)
         "archs":["SCMP_ARCH_X86_64"],"knownFlags":["SECCOMP_FILTER_FLAG_LOG"],
         "supportedFlags":["SECCOMP_FILTER_FLAG_LOG"]},
       "apparmor":{"enabled":true},"selinux":{"enabled":false},"intelRdt":{"enabled":false},
-      "mountExtensions":{"idmap":{"enabled":true}}},
+      "mountExtensions":{"idmap":{"enabled":true}},"netDevices":{"enabled":false},
+      "memoryPolicy":{"modes":["MPOL_BIND"],"flags":["MPOL_F_STATIC_NODES"]}},
     "annotations":{"org.opencontainers.runc.version":"1.1"},
     "potentiallyUnsafeConfigAnnotations":["org.systemd.property."]})));
   struct oci_features *back = text ? oci_features_parse(text, strlen(text), &err) : NULL;
@@ -889,6 +891,8 @@ static void test_features(void)
     CHECK_STR(back->linux_.seccomp.supported_flags.items[0], "SECCOMP_FILTER_FLAG_LOG");
     CHECK(back->linux_.apparmor_enabled && !back->linux_.selinux_enabled);
     CHECK(back->linux_.idmap_mounts_enabled && !back->linux_.intel_rdt_enabled);
+    CHECK(!back->linux_.net_devices_enabled && back->linux_.memory_policy_modes.len == 1);
+    CHECK_STR(back->linux_.memory_policy_flags.items[0], "MPOL_F_STATIC_NODES");
     CHECK_STR(oci_kv_get(back->annotations, back->annotations_len,
                          "org.opencontainers.runc.version"), "1.1");
     CHECK_STR(back->potentially_unsafe_config_annotations.items[0], "org.systemd.property.");
