@@ -47,6 +47,7 @@
 #include "network_dns.h"
 #include "network_pasta.h"
 #include "network_resolver.h"
+#include "netdevices.h"
 #include "process.h"
 #include "scheduling.h"
 #include "spawn.h"
@@ -71,6 +72,7 @@ struct create {
   int fifo_fd;
   int console_fd;
   int lock_fd;                /* the state directory's lock, held to the end */
+  bool netdevs_moved;         /* linux.netDevices may be in init's namespace */
   int rootfs_mount;           /* id of the rootfs bind in the host's mount
                                  namespace (no mount namespace), or 0 */
   pid_t pid;
@@ -121,10 +123,24 @@ static int release_network(const struct sbx_context *ctx, const char *id)
   return 0;
 }
 
+/* Host devices go home before their namespace dies with init. */
+static void netdevs_home(pid_t pid, const struct oci_linux *l)
+{
+  char path[64];
+  cleanup_close int fd = -1;
+
+  snprintf(path, sizeof path, "/proc/%d/ns/net", pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0)
+    sbx_netdev_move_out(fd, l, NULL);
+}
+
 /* Undo a failed create: the process, its cgroup, the network rules in a
  * namespace that outlives it, the state directory. */
 static void create_rollback(struct create *c)
 {
+  if (c->netdevs_moved && c->pid > 0)
+    netdevs_home(c->pid, c->config->linux_);
   if (c->pid > 0) {
     kill(c->pid, SIGKILL);
     waitpid(c->pid, NULL, 0);
@@ -252,10 +268,6 @@ static int check_host_mount_namespace(struct create *c, struct sbx_error *err)
 /* Fields this runtime cannot apply fail create, never pass unnoticed. */
 static int refuse_unsupported(const struct oci_linux *l, struct sbx_error *err)
 {
-  if (l->net_devices_len)
-    return sbx_invalid(err, "linux.netDevices: moving host network devices (`%s`) into the "
-                            "container is not supported",
-                       l->net_devices[0].host_name);
   if (l->intel_rdt)
     return sbx_invalid(err, "linux.intelRdt: Intel RDT is not supported (see `features`)");
   if (l->time_offsets_len && !oci_linux_namespace(l, "time"))
@@ -286,6 +298,12 @@ static int check_config(struct create *c, struct sbx_error *err)
   if (cfg->linux_ == NULL)
     return sbx_invalid(err, "linux: required on Linux");
   if (sbx_mounts_in_host_namespace(cfg) && check_host_mount_namespace(c, err) < 0)
+    return -1;
+  if (cfg->linux_->net_devices_len && c->policy.active)
+    return sbx_invalid(err, "linux.netDevices: refused under policy `%s`: a host device moved "
+                            "in would bypass its network rules",
+                       c->policy.name);
+  if (sbx_netdev_check(cfg->linux_, err) < 0)
     return -1;
   for (size_t i = 0; i < p->rlimits_len; i++)
     if (p->rlimits[i].soft > p->rlimits[i].hard)
@@ -563,6 +581,9 @@ static int drive_init(struct create *c, struct sbx_error *err)
             "container's cgroup is not empty: %zu process(es) found in `%s`", n, c->cgroup_path);
   if (sbx_cgroup_create(c->cgroup_path, c->pid, &c->cgroup, err) < 0 ||
       sbx_cgroup_apply_resources(c->cgroup_path, cfg->linux_, err) < 0)
+    return -1;
+  c->netdevs_moved = cfg->linux_->net_devices_len > 0;
+  if (sbx_netdev_move_in(c->pid, cfg->linux_, err) < 0)
     return -1;
   if (sbx_sync_send(c->sync, SYNC_GO, 0, NULL, 0) < 0)
     return sbx_fail(err, errno, "sync with the container process");
@@ -954,13 +975,27 @@ int sbx_container_delete(const struct sbx_context *ctx, const char *id, bool for
              sbx_status_name(status));
     goto out;
   }
+  load_config_copy(ctx, id, &config, NULL);
   if (status != SBX_STOPPED) {
+    char path[64];
+    /* Held across the kill: the devices leave a namespace that still exists. */
+    cleanup_close int netns = -1;
+    if (config && config->linux_ && config->linux_->net_devices_len) {
+      snprintf(path, sizeof path, "/proc/%d/ns/net", st.pid);
+      netns = open(path, O_RDONLY | O_CLOEXEC);
+      if (netns >= 0 && !sbx_state_process_alive(&st)) {
+        close(netns);
+        netns = -1;
+      }
+    }
     if (st.cgroup_path && status == SBX_PAUSED)
       sbx_cgroup_thaw(st.cgroup_path, st.systemd_cgroup, NULL);
     if (kill_and_wait(&st, err) < 0)
       goto out;
+    if (netns >= 0 && sbx_netdev_move_out(netns, config->linux_, err) < 0)
+      goto out;
   }
-  if (load_config_copy(ctx, id, &config, NULL) == 0 && config->hooks) {
+  if (config && config->hooks) {
     cleanup_free char *json = sbx_container_hook_state(id, st.pid, "stopped", st.bundle, config);
     warn_hooks(ctx, &config->hooks->poststop, json, "poststop");
   }

@@ -47,6 +47,7 @@ char *sbx_features_json(struct sbx_error *err)
     free(caps);
     return NULL;
   }
+  f.linux_.net_devices_enabled = true;
   sbx_sched_memory_policy_names(&f.linux_.memory_policy_modes, &f.linux_.memory_policy_flags);
   json = oci_features_write(&f, true, &msg);
   free(caps);

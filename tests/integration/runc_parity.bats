@@ -128,6 +128,17 @@ load helpers
 
 # ---- config fields are applied or refused, never ignored ----
 
+teardown() {
+	local ns
+	if [ -f "$BATS_TEST_TMPDIR/.netns" ]; then
+		ns="$(cat "$BATS_TEST_TMPDIR/.netns")"
+		# delete from inside the namespace that plays the host, so devices go back there
+		nsenter --net="/run/netns/$ns" "$AGENTSBX" --root "$SBX_ROOT" delete -f "$CID" >/dev/null 2>&1 || true
+		ip netns del "$ns" 2>/dev/null || true
+	fi
+	sbx_teardown
+}
+
 # stat_field PID N: field N of /proc/PID/stat (after the command name)
 stat_field() { sed 's/^.*) //' "/proc/$1/stat" | awk -v n="$(($2 - 2))" '{print $n}'; }
 
@@ -177,12 +188,18 @@ stat_field() { sed 's/^.*) //' "/proc/$1/stat" | awk -v n="$(($2 - 2))" '{print 
 	no_state "$CID-3"
 }
 
-@test "linux.netDevices, linux.intelRdt and timeOffsets without a time namespace are refused naming the field" {
+@test "linux.netDevices without a network namespace or of a missing device, linux.intelRdt and timeOffsets without a time namespace are refused naming the field" {
 	requires_agentsbx "runc 1.1.5 ignores some of them"
+	drop_ns network
 	cfg '.linux.netDevices = {"sbx-nodev0": {name: "eth7"}}'
 	run_bg sbx create -b "$BUNDLE" "$CID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"linux.netDevices"* ]]
+	[[ "$output" == *"linux.netDevices: needs a network namespace"* ]]
+	no_state "$CID"
+	add_ns network
+	run_bg sbx create -b "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.netDevices"*"sbx-nodev0"* ]]
 	no_state "$CID"
 	cfg 'del(.linux.netDevices) | .linux.intelRdt = {closID: "x", l3CacheSchema: "L3:0=f"}'
 	run_bg sbx create -b "$BUNDLE" "$CID"
@@ -193,4 +210,39 @@ stat_field() { sed 's/^.*) //' "/proc/$1/stat" | awk -v n="$(($2 - 2))" '{print 
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"linux.timeOffsets"* ]]
 	no_state "$CID"
+}
+
+# in_host_netns NETNS CMD...: CMD in the network namespace NETNS, which
+# plays the runtime's (the host's) for network device tests
+in_host_netns() {
+	local ns="$1"
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+@test "linux.netDevices: a device of the runtime's network namespace is moved in, renamed, and back on delete" {
+	requires_agentsbx "runc 1.1.5 ignores linux.netDevices"
+	ns="sbxt-nd-$$-$BATS_TEST_NUMBER"
+	ip netns add "$ns"
+	echo "$ns" >"$BATS_TEST_TMPDIR/.netns"
+	ip -n "$ns" link add sbxnd0 type veth peer name sbxnd1
+	cfg '.linux.netDevices = {"sbxnd0": {name: "eth7"}}'
+	set_cmd 'ip -o link show eth7 >/dev/null && echo eth7-inside; sleep 1000'
+	echo "$CID" >>"$BATS_TEST_TMPDIR/.ids"
+	in_host_netns "$ns" "$AGENTSBX" --root "$SBX_ROOT" run -d -b "$BUNDLE" "$CID" </dev/null >"$BATS_TEST_TMPDIR/nd.out" 2>&1
+	wait_for 10 grep -q eth7-inside "$BATS_TEST_TMPDIR/nd.out"
+	! ip -n "$ns" link show sbxnd0 2>/dev/null
+	in_host_netns "$ns" "$AGENTSBX" --root "$SBX_ROOT" delete -f "$CID"
+	ip -n "$ns" link show sbxnd0
+	# a create that fails after the move (its createRuntime hook) gives it back
+	cfg '.hooks.createRuntime = [{path: "/bin/false"}]'
+	run in_host_netns "$ns" "$AGENTSBX" --root "$SBX_ROOT" create -b "$BUNDLE" "$CID-2"
+	[ "$status" -ne 0 ]
+	ip -n "$ns" link show sbxnd0
+	# a missing device moves none
+	cfg 'del(.hooks) | .linux.netDevices = {"sbxnd0": {name: "eth7"}, "sbx-nodev0": {}}'
+	run in_host_netns "$ns" "$AGENTSBX" --root "$SBX_ROOT" create -b "$BUNDLE" "$CID-3"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *sbx-nodev0* ]]
+	ip -n "$ns" link show sbxnd0
 }

@@ -95,11 +95,11 @@ load helpers
 	jq -e '.mountOptions | index("rro") != null' <<<"$output"
 }
 
-@test "features: netDevices disabled (create refuses them), the memory policy modes and flags applied" {
+@test "features: netDevices enabled, the memory policy modes and flags applied" {
 	requires_agentsbx "runc 1.1 predates runtime-spec 1.3 features"
 	run "$AGENTSBX" features
 	[ "$status" -eq 0 ]
-	jq -e '.linux.netDevices.enabled == false' <<<"$output"
+	jq -e '.linux.netDevices.enabled == true' <<<"$output"
 	jq -e '.linux.intelRdt.enabled == false' <<<"$output"
 	jq -e '.linux.memoryPolicy.modes | index("MPOL_INTERLEAVE") != null and index("MPOL_BIND") != null' <<<"$output"
 	jq -e '.linux.memoryPolicy.flags | index("MPOL_F_STATIC_NODES") != null' <<<"$output"
