@@ -1,4 +1,5 @@
-/* monitor.c: timeout and lifetime of a container (see monitor.h). */
+/* monitor.c: the per-container supervisor process and its table of event
+ * sources (see monitor.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -21,6 +22,42 @@
 #include "state.h"
 #include "utils.h"
 
+/* The built-in sources (init's pidfd, signals, two timers) and the spec's. */
+#define MAX_SLOTS (4 + SBX_MONITOR_MAX_SOURCES)
+
+struct sbx_monitor {
+  const struct sbx_context *ctx;
+  const struct sbx_monitor_spec *spec;
+  int pidfd;
+  int timeout_fd;            /* armed by start's SIGUSR1 */
+  struct sbx_monitor_source slots[MAX_SLOTS];
+  size_t n;
+};
+
+struct sbx_monitor_source *sbx_monitor_spec_add(struct sbx_monitor_spec *spec)
+{
+  struct sbx_monitor_source *s;
+
+  if (spec->n_sources >= SBX_MONITOR_MAX_SOURCES)
+    return NULL;
+  s = &spec->sources[spec->n_sources++];
+  memset(s, 0, sizeof *s);
+  s->fd = -1;
+  return s;
+}
+
+const struct sbx_monitor_spec *sbx_monitor_get_spec(const struct sbx_monitor *m)
+{
+  return m->spec;
+}
+
+void sbx_monitor_kill_container(struct sbx_monitor *m)
+{
+  if (m->spec->cgroup_path)
+    sbx_cgroup_kill_all(m->spec->cgroup_path, false, SIGKILL, NULL);
+  syscall(SYS_pidfd_send_signal, m->pidfd, SIGKILL, NULL, 0);
+}
+
 static int arm(int64_t seconds)
 {
   struct itimerspec its = { .it_value = { .tv_sec = seconds } };
@@ -34,10 +71,10 @@ static int arm(int64_t seconds)
   return fd;
 }
 
-static void enforce(const struct sbx_context *ctx, const struct sbx_monitor_spec *m, int pidfd,
-                    const char *what, int64_t limit)
+/* A time limit passed: record it, kill the container, audit it. */
+static void enforce(struct sbx_monitor *m, const char *what, int64_t limit)
 {
-  cleanup_free char *file = sbx_state_file(ctx, m->id, "violation");
+  cleanup_free char *file = sbx_state_file(m->ctx, m->spec->id, "violation");
   struct sbx_audit_field fields[] = {
     { "violation", SBX_AUDIT_STRING, .string = what },
     { "limit_seconds", SBX_AUDIT_INT, .integer = limit },
@@ -45,45 +82,174 @@ static void enforce(const struct sbx_context *ctx, const struct sbx_monitor_spec
 
   if (file)
     sbx_write_file_atomic(file, what, strlen(what), 0600, NULL);
-  if (m->cgroup_path)
-    sbx_cgroup_kill_all(m->cgroup_path, false, SIGKILL, NULL);
-  syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-  sbx_audit(&m->audit, "resource_violation", fields, 2, NULL);
+  sbx_monitor_kill_container(m);
+  sbx_audit(&m->spec->audit, "resource_violation", fields, 2, NULL);
 }
 
-static __attribute__((noreturn)) void watch(const struct sbx_context *ctx,
-                                            const struct sbx_monitor_spec *m, int pidfd)
+static enum sbx_monitor_verdict on_init_exit(struct sbx_monitor *m, void *ctx, short revents)
 {
+  (void)m, (void)ctx, (void)revents;
+  return SBX_MONITOR_STOP;
+}
+
+static enum sbx_monitor_verdict on_lifetime(struct sbx_monitor *m, void *ctx, short revents)
+{
+  (void)ctx, (void)revents;
+  enforce(m, "lifetime", m->spec->lifetime_s);
+  return SBX_MONITOR_STOP;
+}
+
+static enum sbx_monitor_verdict on_timeout(struct sbx_monitor *m, void *ctx, short revents)
+{
+  (void)ctx, (void)revents;
+  enforce(m, "timeout", m->spec->timeout_s);
+  return SBX_MONITOR_STOP;
+}
+
+static void add_slot(struct sbx_monitor *m, int fd,
+                     enum sbx_monitor_verdict (*handle)(struct sbx_monitor *, void *, short))
+{
+  m->slots[m->n++] = (struct sbx_monitor_source){ .fd = fd, .handle = handle };
+}
+
+/* SIGTERM: delete stops us.  SIGUSR1: start arms the timeout (once). */
+static enum sbx_monitor_verdict on_signal(struct sbx_monitor *m, void *ctx, short revents)
+{
+  struct signalfd_siginfo si;
+  int sigfd = (int)(intptr_t)ctx;
+
+  (void)revents;
+  if (read(sigfd, &si, sizeof si) != sizeof si)
+    return SBX_MONITOR_KEEP;
+  if (si.ssi_signo == SIGTERM)
+    return SBX_MONITOR_STOP;
+  if (m->timeout_fd < 0 && (m->timeout_fd = arm(m->spec->timeout_s)) >= 0)
+    add_slot(m, m->timeout_fd, on_timeout);
+  return SBX_MONITOR_KEEP;
+}
+
+static void release_slot(struct sbx_monitor *m, size_t i)
+{
+  struct sbx_monitor_source s = m->slots[i];
+
+  memmove(&m->slots[i], &m->slots[i + 1], (m->n - i - 1) * sizeof s);
+  m->n--;
+  if (s.release)
+    s.release(m, s.ctx);
+}
+
+static void release_all(struct sbx_monitor *m)
+{
+  while (m->n > 0)
+    release_slot(m, m->n - 1);
+}
+
+/* The smallest deadline of the sources, and which source has it. */
+static int next_deadline(const struct sbx_monitor *m, size_t *which)
+{
+  int best = -1;
+
+  for (size_t i = 0; i < m->n; i++) {
+    int t = m->slots[i].timeout_ms ? m->slots[i].timeout_ms(m->slots[i].ctx) : -1;
+    if (t >= 0 && (best < 0 || t < best))
+      best = t, *which = i;
+  }
+  return best;
+}
+
+/* One round: poll, then run the handler of every ready source (or of the
+ * one whose deadline passed).  False when the supervisor must stop. */
+static bool loop_once(struct sbx_monitor *m)
+{
+  struct pollfd fds[MAX_SLOTS];
+  size_t due = 0, n = m->n;
+  int timeout = next_deadline(m, &due), ready;
+
+  for (size_t i = 0; i < n; i++)
+    fds[i] = (struct pollfd){ .fd = m->slots[i].fd, .events = POLLIN };
+  ready = poll(fds, n, timeout);
+  if (ready < 0)
+    return errno == EINTR;
+  if (ready == 0 && timeout >= 0)
+    fds[due].revents = 0, ready = -1; /* the deadline: handle() with revents 0 */
+  for (size_t i = n; i-- > 0;) {
+    enum sbx_monitor_verdict v;
+    if (fds[i].revents == 0 && !(ready == -1 && i == due))
+      continue;
+    v = m->slots[i].handle(m, m->slots[i].ctx, fds[i].revents);
+    if (v == SBX_MONITOR_STOP)
+      return false;
+    if (v == SBX_MONITOR_DROP)
+      release_slot(m, i);
+  }
+  return true;
+}
+
+static __attribute__((noreturn)) void supervise(const struct sbx_context *ctx,
+                                                const struct sbx_monitor_spec *spec, int pidfd,
+                                                const int *source_fds)
+{
+  struct sbx_monitor m = { .ctx = ctx, .spec = spec, .pidfd = pidfd, .timeout_fd = -1 };
   sigset_t set;
-  int sigfd, lifetime = arm(m->lifetime_s), timeout = -1;
+  int sigfd, lifetime;
 
   sigemptyset(&set);
   sigaddset(&set, SIGUSR1);
   sigaddset(&set, SIGTERM);
   sigfd = signalfd(-1, &set, SFD_CLOEXEC);
-  for (;;) {
-    struct pollfd fds[4] = { { pidfd, POLLIN, 0 }, { sigfd, POLLIN, 0 },
-                             { lifetime, POLLIN, 0 }, { timeout, POLLIN, 0 } };
-    struct signalfd_siginfo si;
-    if (poll(fds, 4, -1) < 0 && errno != EINTR)
-      _exit(1);
-    if (fds[0].revents)
-      _exit(0); /* the container is gone */
-    if (fds[2].revents) {
-      enforce(ctx, m, pidfd, "lifetime", m->lifetime_s);
-      _exit(0);
-    }
-    if (fds[3].revents) {
-      enforce(ctx, m, pidfd, "timeout", m->timeout_s);
-      _exit(0);
-    }
-    if (fds[1].revents && read(sigfd, &si, sizeof si) == sizeof si) {
-      if (si.ssi_signo == SIGTERM)
-        _exit(0);
-      if (timeout < 0)
-        timeout = arm(m->timeout_s);
-    }
+  add_slot(&m, pidfd, on_init_exit);
+  m.slots[m.n] = (struct sbx_monitor_source){ .fd = sigfd, .handle = on_signal,
+                                              .ctx = (void *)(intptr_t)sigfd };
+  m.n++;
+  if ((lifetime = arm(spec->lifetime_s)) >= 0)
+    add_slot(&m, lifetime, on_lifetime);
+  for (size_t i = 0; i < spec->n_sources; i++) {
+    struct sbx_monitor_source s = spec->sources[i];
+    s.fd = source_fds[i];
+    m.slots[m.n++] = s;
+    if (s.start && s.start(&m, s.ctx) < 0)
+      release_slot(&m, m.n - 1);
   }
+  while (loop_once(&m))
+    ;
+  release_all(&m);
+  _exit(0);
+}
+
+/* Keep only init's pidfd (as 3) and the sources' fds (4, 5, ...): no other
+ * runtime fd may stay open in a process that outlives create.  Every fd is
+ * first copied above the final range so no dup2 clobbers one still needed. */
+static int keep_fds(int pidfd, const struct sbx_monitor_spec *spec, int *source_fds)
+{
+  enum { HIGH = 64 };
+  int high_pidfd = fcntl(pidfd, F_DUPFD, HIGH);
+
+  if (high_pidfd < 0)
+    return -1;
+  for (size_t i = 0; i < spec->n_sources; i++)
+    if (spec->sources[i].fd >= 0 && (source_fds[i] = fcntl(spec->sources[i].fd, F_DUPFD, HIGH)) < 0)
+      return -1;
+  if (dup2(high_pidfd, 3) < 0)
+    return -1;
+  for (size_t i = 0; i < spec->n_sources; i++) {
+    if (spec->sources[i].fd < 0) {
+      source_fds[i] = -1;
+      close(4 + (int)i);
+      continue;
+    }
+    if (dup2(source_fds[i], 4 + (int)i) < 0)
+      return -1;
+    source_fds[i] = 4 + (int)i;
+  }
+  syscall(SYS_close_range, 4 + spec->n_sources, ~0U, 0);
+  {
+    int devnull = open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; fd++)
+      dup2(devnull, fd);
+    if (devnull > 2)
+      close(devnull);
+  }
+  return 0;
 }
 
 int sbx_monitor_spawn(const struct sbx_context *ctx, const struct sbx_monitor_spec *m,
@@ -94,11 +260,11 @@ int sbx_monitor_spawn(const struct sbx_context *ctx, const struct sbx_monitor_sp
   int pidfd, status;
   pid_t child;
 
-  if (m->timeout_s <= 0 && m->lifetime_s <= 0)
+  if (m->timeout_s <= 0 && m->lifetime_s <= 0 && m->n_sources == 0)
     return 0;
   pidfd = (int)syscall(SYS_pidfd_open, m->init_pid, 0);
   if (pidfd < 0)
-    return sbx_fail(err, errno, "policy limits: watch the container");
+    return sbx_fail(err, errno, "supervisor: watch the container");
   /* Blocked before the fork, so start's SIGUSR1 can never be lost. */
   sigemptyset(&set);
   sigaddset(&set, SIGUSR1);
@@ -106,33 +272,25 @@ int sbx_monitor_spawn(const struct sbx_context *ctx, const struct sbx_monitor_sp
   sigprocmask(SIG_BLOCK, &set, &saved);
   child = fork();
   if (child == 0) {
-    pid_t watcher;
+    int source_fds[SBX_MONITOR_MAX_SOURCES];
+    pid_t supervisor;
     setsid();
-    watcher = fork();
-    if (watcher != 0) {
+    supervisor = fork();
+    if (supervisor != 0) {
       char text[32];
-      int n = snprintf(text, sizeof text, "%d", watcher);
-      _exit(watcher < 0 || sbx_write_file_atomic(pidfile, text, n, 0600, NULL) < 0);
+      int n = snprintf(text, sizeof text, "%d", supervisor);
+      _exit(supervisor < 0 || sbx_write_file_atomic(pidfile, text, n, 0600, NULL) < 0);
     }
-    /* Keep only the pidfd: no runtime fd may hold anything open. */
-    if (dup2(pidfd, 3) < 0)
+    if (keep_fds(pidfd, m, source_fds) < 0)
       _exit(1);
-    syscall(SYS_close_range, 4, ~0U, 0);
-    {
-      int devnull = open("/dev/null", O_RDWR);
-      for (int fd = 0; fd < 3; fd++)
-        dup2(devnull, fd);
-      if (devnull > 2)
-        close(devnull);
-    }
-    watch(ctx, m, 3);
+    supervise(ctx, m, 3, source_fds);
   }
   sigprocmask(SIG_SETMASK, &saved, NULL);
   close(pidfd);
   if (child < 0)
-    return sbx_fail(err, errno, "policy limits: fork the watcher");
+    return sbx_fail(err, errno, "supervisor: fork");
   if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return sbx_fail(err, ECHILD, "policy limits: start the watcher");
+    return sbx_fail(err, ECHILD, "supervisor: start");
   return 0;
 }
 
@@ -147,28 +305,45 @@ static pid_t monitor_pid(const struct sbx_context *ctx, const char *id)
   return (pid_t)pid;
 }
 
-static void signal_monitor(const struct sbx_context *ctx, const char *id, int sig)
+/* A pidfd of the supervisor, when the pid still names it (same executable
+ * name), else -1. */
+static int open_monitor(const struct sbx_context *ctx, const char *id)
 {
   pid_t pid = monitor_pid(ctx, id);
-  cleanup_close int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+  int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
   cleanup_free char *comm = NULL;
   char path[64];
 
-  /* Only a process that is still our watcher (same executable name). */
   snprintf(path, sizeof path, "/proc/%d/comm", pid);
-  if (fd < 0 || sbx_read_file(path, &comm, NULL, NULL) < 0 || strncmp(comm, "agentsbx", 8) != 0)
-    return;
-  syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+  if (fd >= 0 && (sbx_read_file(path, &comm, NULL, NULL) < 0 || strncmp(comm, "agentsbx", 8) != 0)) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 void sbx_monitor_notify_start(const struct sbx_context *ctx, const char *id)
 {
-  signal_monitor(ctx, id, SIGUSR1);
+  cleanup_close int fd = open_monitor(ctx, id);
+
+  if (fd >= 0)
+    syscall(SYS_pidfd_send_signal, fd, SIGUSR1, NULL, 0);
 }
 
 void sbx_monitor_stop(const struct sbx_context *ctx, const char *id)
 {
-  signal_monitor(ctx, id, SIGTERM);
+  cleanup_close int fd = open_monitor(ctx, id);
+  struct pollfd p = { .fd = fd, .events = POLLIN };
+
+  if (fd < 0)
+    return;
+  /* It flushes what it holds (suppressed counts, the command counts) and
+   * exits; one that does not within 2 s is killed. */
+  syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
+  if (poll(&p, 1, 2000) <= 0) {
+    syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+    poll(&p, 1, 1000);
+  }
 }
 
 char *sbx_monitor_violation(const struct sbx_context *ctx, const char *id)
