@@ -373,6 +373,8 @@ static int save_state(struct create *c, unsigned long long start_time, struct sb
     .cgroup_path = c->cgroup ? (char *)sbx_cgroup_path(c->cgroup) : NULL,
     .systemd_cgroup = c->ctx->systemd_cgroup, .policy = c->policy.active ? c->policy.name : NULL,
     .audit_path = c->policy.audit_path, .policy_seccomp = c->policy.seccomp,
+    .policy_digest = c->policy.active ? c->policy.digest : NULL,
+    .audit_max_bytes = c->policy.audit_max_bytes,
   };
 
   if (sbx_write_file_atomic(config_copy, c->config_text, c->config_len, 0600, err) < 0)
@@ -395,7 +397,8 @@ static int watch_limits(struct create *c, unsigned long long start_time, struct 
     .id = c->id, .init_pid = c->pid, .init_start_time = start_time,
     .cgroup_path = c->cgroup_path, .timeout_s = c->policy.timeout_s,
     .lifetime_s = c->policy.lifetime_s,
-    .audit = { .path = c->policy.audit_path, .container_id = c->id, .policy = c->policy.name },
+    .audit = { .path = c->policy.audit_path, .container_id = c->id, .policy = c->policy.name,
+               .digest = c->policy.digest, .max_bytes = c->policy.audit_max_bytes },
   };
 
   if (!c->policy.active)
@@ -406,7 +409,8 @@ static int watch_limits(struct create *c, unsigned long long start_time, struct 
 static void audit_created(struct create *c)
 {
   struct sbx_audit_target t = { .path = c->policy.audit_path, .container_id = c->id,
-                                .policy = c->policy.name };
+                                .policy = c->policy.name, .digest = c->policy.digest,
+                                .max_bytes = c->policy.audit_max_bytes };
   struct sbx_audit_field fields[] = {
     { "digest", SBX_AUDIT_STRING, .string = c->policy.digest },
     { "bundle", SBX_AUDIT_STRING, .string = c->bundle },
@@ -551,7 +555,8 @@ static void audit_event(const struct sbx_context *ctx, const struct sbx_state *s
                         const char *event, const struct sbx_audit_field *fields, size_t n)
 {
   struct sbx_audit_target t = { .path = st->audit_path, .container_id = st->id,
-                                .policy = st->policy };
+                                .policy = st->policy, .digest = st->policy_digest,
+                                .max_bytes = st->audit_max_bytes };
   cleanup_error struct sbx_error err = { 0 };
 
   if (sbx_audit(&t, event, fields, n, &err) < 0)
@@ -565,10 +570,14 @@ static void audit_deleted(const struct sbx_context *ctx, const struct sbx_state 
   unsigned long long ooms = 0, cpu_ns = 0, peak = 0;
   struct sbx_audit_field oom[] = { { "violation", SBX_AUDIT_STRING, .string = "oom" },
                                    { "count", SBX_AUDIT_INT } };
-  struct sbx_audit_field usage[3] = {
+  struct sbx_audit_field usage[4] = {
     { "wall_time_ms", SBX_AUDIT_INT }, { "cpu_time_ns", SBX_AUDIT_INT },
     { "peak_memory_bytes", SBX_AUDIT_INT },
+    /* counted by the supervisor (stopped before this), suppressed lines included */
+    { "counts", SBX_AUDIT_RAW, .string = "null" },
   };
+  cleanup_free char *counts_file = sbx_state_file(ctx, st->id, "audit-counts.json");
+  cleanup_free char *counts = NULL;
   struct timespec now;
 
   if (st->audit_path == NULL)
@@ -583,7 +592,9 @@ static void audit_deleted(const struct sbx_context *ctx, const struct sbx_state 
   usage[0].integer = sbx_ms_since_rfc3339(st->created, &now);
   usage[1].integer = (int64_t)cpu_ns;
   usage[2].integer = (int64_t)peak;
-  audit_event(ctx, st, "container_deleted", usage, 3);
+  if (counts_file && sbx_read_file(counts_file, &counts, NULL, NULL) == 0 && counts[0] == '{')
+    usage[3].string = counts;
+  audit_event(ctx, st, "container_deleted", usage, 4);
 }
 
 static int load_config_copy(const struct sbx_context *ctx, const char *id,

@@ -241,7 +241,8 @@ static void audit_exec(const struct exec_run *r)
 {
   const struct oci_process *p = r->config->process;
   struct sbx_audit_target t = { .path = r->st.audit_path, .container_id = r->st.id,
-                                .policy = r->st.policy };
+                                .policy = r->st.policy, .digest = r->st.policy_digest,
+                                .max_bytes = r->st.audit_max_bytes };
   struct sbx_audit_field fields[] = {
     { "args", SBX_AUDIT_STRINGS, .strings = p->args },
     { "uid", SBX_AUDIT_INT, .integer = p->user.uid },

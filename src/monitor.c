@@ -23,13 +23,14 @@
 #include "utils.h"
 
 /* The built-in sources (init's pidfd, signals, two timers) and the spec's. */
-#define MAX_SLOTS (4 + SBX_MONITOR_MAX_SOURCES)
+#define MAX_SLOTS (5 + SBX_MONITOR_MAX_SOURCES)
 
 struct sbx_monitor {
   const struct sbx_context *ctx;
   const struct sbx_monitor_spec *spec;
   int pidfd;
   int timeout_fd;            /* armed by start's SIGUSR1 */
+  struct sbx_audit_log log;  /* rate limits and counts of every source's events */
   struct sbx_monitor_source slots[MAX_SLOTS];
   size_t n;
 };
@@ -49,6 +50,11 @@ struct sbx_monitor_source *sbx_monitor_spec_add(struct sbx_monitor_spec *spec)
 const struct sbx_monitor_spec *sbx_monitor_get_spec(const struct sbx_monitor *m)
 {
   return m->spec;
+}
+
+struct sbx_audit_log *sbx_monitor_audit(struct sbx_monitor *m)
+{
+  return &m->log;
 }
 
 void sbx_monitor_kill_container(struct sbx_monitor *m)
@@ -83,7 +89,7 @@ static void enforce(struct sbx_monitor *m, const char *what, int64_t limit)
   if (file)
     sbx_write_file_atomic(file, what, strlen(what), 0600, NULL);
   sbx_monitor_kill_container(m);
-  sbx_audit(&m->spec->audit, "resource_violation", fields, 2, NULL);
+  sbx_audit_log_event(&m->log, SBX_AUDIT_EV_RESOURCE, fields, 2, sbx_audit_monotonic_ns(), NULL);
 }
 
 static enum sbx_monitor_verdict on_init_exit(struct sbx_monitor *m, void *ctx, short revents)
@@ -104,6 +110,34 @@ static enum sbx_monitor_verdict on_timeout(struct sbx_monitor *m, void *ctx, sho
   (void)ctx, (void)revents;
   enforce(m, "timeout", m->spec->timeout_s);
   return SBX_MONITOR_STOP;
+}
+
+/* The audit log's own source: a deadline when a suppressed count is held. */
+static int suppressed_due_ms(void *ctx)
+{
+  struct sbx_monitor *m = ctx;
+  return m->spec->audit.path ? sbx_audit_log_flush(&m->log, sbx_audit_monotonic_ns(), false) : -1;
+}
+
+static enum sbx_monitor_verdict on_suppressed_due(struct sbx_monitor *m, void *ctx, short revents)
+{
+  (void)ctx, (void)revents;
+  sbx_audit_log_flush(&m->log, sbx_audit_monotonic_ns(), false);
+  return SBX_MONITOR_KEEP;
+}
+
+/* At the end: what is still suppressed, and the counts for delete's
+ * container_deleted line (state file audit-counts.json). */
+static void finish_audit(struct sbx_monitor *m)
+{
+  cleanup_free char *file = sbx_state_file(m->ctx, m->spec->id, "audit-counts.json");
+  cleanup_free char *counts = sbx_audit_log_counts_json(&m->log);
+
+  if (m->spec->audit.path == NULL)
+    return;
+  sbx_audit_log_flush(&m->log, sbx_audit_monotonic_ns(), true);
+  if (file && counts)
+    sbx_write_file_atomic(file, counts, strlen(counts), 0600, NULL);
 }
 
 static void add_slot(struct sbx_monitor *m, int fd,
@@ -197,7 +231,10 @@ static __attribute__((noreturn)) void supervise(const struct sbx_context *ctx,
   sigaddset(&set, SIGUSR1);
   sigaddset(&set, SIGTERM);
   sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+  sbx_audit_log_init(&m.log, &spec->audit);
   add_slot(&m, pidfd, on_init_exit);
+  m.slots[m.n++] = (struct sbx_monitor_source){ .fd = -1, .handle = on_suppressed_due,
+                                                .timeout_ms = suppressed_due_ms, .ctx = &m };
   m.slots[m.n] = (struct sbx_monitor_source){ .fd = sigfd, .handle = on_signal,
                                               .ctx = (void *)(intptr_t)sigfd };
   m.n++;
@@ -213,6 +250,7 @@ static __attribute__((noreturn)) void supervise(const struct sbx_context *ctx,
   while (loop_once(&m))
     ;
   release_all(&m);
+  finish_audit(&m);
   _exit(0);
 }
 
@@ -260,7 +298,7 @@ int sbx_monitor_spawn(const struct sbx_context *ctx, const struct sbx_monitor_sp
   int pidfd, status;
   pid_t child;
 
-  if (m->timeout_s <= 0 && m->lifetime_s <= 0 && m->n_sources == 0)
+  if (m->timeout_s <= 0 && m->lifetime_s <= 0 && m->n_sources == 0 && m->audit.path == NULL)
     return 0;
   pidfd = (int)syscall(SYS_pidfd_open, m->init_pid, 0);
   if (pidfd < 0)

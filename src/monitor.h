@@ -61,12 +61,16 @@ struct sbx_monitor_spec {
 
 /* A zeroed slot in spec's table (fd -1), or NULL when it is full. */
 struct sbx_monitor_source *sbx_monitor_spec_add(struct sbx_monitor_spec *spec);
-/* Fork the supervisor when the spec has time limits or sources; else nothing. */
+/* Fork the supervisor when the spec has time limits, sources or an audit
+ * log (its counts close the log at delete); else nothing. */
 int sbx_monitor_spawn(const struct sbx_context *ctx, const struct sbx_monitor_spec *m,
                       struct sbx_error *err);
 
 /* In the supervisor, for handlers: */
 const struct sbx_monitor_spec *sbx_monitor_get_spec(const struct sbx_monitor *m);
+/* The supervisor's audit log: events through it are rate-limited per kind
+ * and counted for container_deleted (audit.h). */
+struct sbx_audit_log *sbx_monitor_audit(struct sbx_monitor *m);
 /* Kill every process of the container (cgroup, then init's pidfd). */
 void sbx_monitor_kill_container(struct sbx_monitor *m);
 

@@ -266,8 +266,8 @@ nofile() { awk '/Max open files/ {print $5}' "/proc/$(container_pid "$CID")/limi
 		and ($e[0].digest | startswith("sha256:"))
 		and ($e[2].args == ["sh", "-c", "echo hi"]) and ($e[2].uid == 0)
 		and ($e[3].wall_time_ms >= 0) and ($e[3].cpu_time_ns >= 0)
-		and (all($e[]; .time | test("^[0-9-]+T[0-9:]+\\.[0-9]{9}Z$")))
-		and (all($e[]; .policy == $e[0].policy))' "$AUDIT"
+		and (all($e[]; .time | test("^[0-9-]+T[0-9:]+\\.[0-9]{6}Z$")))
+		and (all($e[]; .policy == $e[0].policy)) and $e[0].policy.digest == $digest' --arg digest "$digest" "$AUDIT"
 }
 
 @test "exec is held to the policy: --cap and -e cannot add what it forbids" {

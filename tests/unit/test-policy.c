@@ -251,6 +251,16 @@ static void test_parse_errors(void)
        "f.json: limits.lifetime: expected a duration (\"300s\", \"15m\", \"6h\") or null, got a boolean",
        "f.json: limits.disk: unknown key");
   ERRS(JSON({"audit": {"path": "audit.jsonl"}}), "f.json: audit.path: `audit.jsonl` is not an absolute path");
+  ERRS(JSON({"audit": {"commands": "yes", "maxBytes": 100, "rotate": 1}}),
+       "f.json: audit.commands: expected a boolean, got a string",
+       "f.json: audit.maxBytes: must be at least 4096 bytes",
+       "f.json: audit.rotate: unknown key");
+  ERRS(JSON({"audit": {"maxBytes": "lots"}}),
+       "f.json: audit.maxBytes: expected a size (\"64M\", bytes), got a string");
+  {
+    cleanup_policy struct sbx_policy *m = parse_ok(JSON({"audit": {"maxBytes": "1M", "commands": true}}));
+    CHECK(m && m->audit_max_bytes == 1 << 20 && m->audit_commands);
+  }
   ERRS(JSON({"extends": "../etc/x"}),
        "f.json: extends: `../etc/x` is not a policy name (letters, digits, '.', '-', '_')");
   ERRS(JSON({"name": ""}), "f.json: name: a name is 1 to 128 printable characters");
@@ -303,6 +313,14 @@ static void test_presets(void)
   CHECK(!a->exec_restricted);
   CHECK(a->annotations);
   CHECK(a->audit_path == NULL);
+  CHECK(a->audit_commands);
+  CHECK_INT(a->audit_max_bytes, 64LL << 20);
+  {
+    cleanup_policy struct sbx_policy *s = load_ok("strict");
+    cleanup_policy struct sbx_policy *f = load_ok("full-access");
+    CHECK(s && s->audit_commands);
+    CHECK(f && !f->audit_commands);
+  }
   CHECK_INT(sbx_policy_permission(a, "/tmp/x", NULL), SBX_PERM_WRITE);
   CHECK_INT(sbx_policy_permission(a, "/var/tmp", NULL), SBX_PERM_WRITE);
   CHECK_INT(sbx_policy_permission(a, "/run/lock/x", NULL), SBX_PERM_WRITE);
@@ -661,6 +679,9 @@ static void test_tighten(void)
   sbx_policy_free(t);
   t = tighten_ok("agent-safe", "{}");
   sbx_policy_free(t);
+  t = tighten_ok("full-access", JSON({"audit": {"commands": true}}));
+  CHECK(t && t->audit_commands);
+  sbx_policy_free(t);
 
   /* refused */
   REFUSED("agent-safe", JSON({"capabilities": {"allow": ["CAP_SYS_ADMIN"]}}),
@@ -693,6 +714,9 @@ static void test_tighten(void)
           "agentsbx.policy.tighten: limits.timeout: 1h is above the base policy's 15m");
   REFUSED("agent-safe", JSON({"audit": {"path": "/tmp/a.jsonl"}}),
           "agentsbx.policy.tighten: audit.path: cannot be changed by a tighten document");
+  REFUSED("agent-safe", JSON({"audit": {"commands": false, "maxBytes": "1M"}}),
+          "agentsbx.policy.tighten: audit.commands: false would turn off the base policy's command trail",
+          "agentsbx.policy.tighten: audit.maxBytes: cannot be changed by a tighten document");
   REFUSED("agent-safe", JSON({"extends": "strict", "name": "x", "annotations": false}),
           "agentsbx.policy.tighten: extends: not allowed in a tighten document",
           "agentsbx.policy.tighten: name: not allowed in a tighten document",
@@ -1811,7 +1835,7 @@ static void test_canonical_digest(void)
                  "\"env\":{\"inherit\":\"all\",\"allow\":[],\"deny\":[],\"set\":{}},"
                  "\"limits\":{\"memory\":null,\"cpus\":null,\"pids\":null,\"openFiles\":null,"
                  "\"fileSize\":null,\"timeout\":null,\"lifetime\":null,\"scratch\":null},"
-                 "\"audit\":{\"path\":null}}");
+                 "\"audit\":{\"path\":null,\"commands\":false,\"maxBytes\":\"64M\"}}");
   }
   sbx_error_clear(&err);
 }
