@@ -35,6 +35,7 @@
 #include "hooks.h"
 #include "init.h"
 #include "audit.h"
+#include "command_trail.h"
 #include "monitor.h"
 #include "fs_policy_mounts.h"
 #include "policy_apply.h"
@@ -78,6 +79,9 @@ struct create {
   struct sbx_policy *policy_doc;
   struct sbx_seccomp_program policy_seccomp;
   char *fs_policy;            /* the policy for init, when it restricts files */
+  struct sbx_monitor_spec monitor; /* the supervisor's sources, before its fork */
+  int trail_fd;               /* init's end of the command trail's socket, or -1 */
+  bool trail_refused;         /* audit.commands, but the config has a NOTIFY agent */
 };
 
 static void create_release(struct create *c)
@@ -99,6 +103,9 @@ static void create_release(struct create *c)
   sbx_policy_effects_release(&c->policy);
   sbx_policy_free(c->policy_doc);
   free(c->fs_policy);
+  sbx_monitor_spec_release(&c->monitor);
+  if (c->trail_fd >= 0)
+    close(c->trail_fd);
 }
 
 /* The network rules left in a namespace that outlives the container. */
@@ -297,7 +304,7 @@ static void init_args(struct create *c, struct sbx_init_args *a, unsigned long f
     .new_cgroupns = (sbx_ns_new_flags(c->config->linux_) & CLONE_NEWCGROUP) != 0,
     .cgroup_path = c->cgroup_path, .mntns_fd = -1, .seccomp = c->seccomp,
     .policy_seccomp = c->policy_seccomp,
-    .fs_policy = c->fs_policy,
+    .fs_policy = c->fs_policy, .trail_fd = c->trail_fd,
   };
 }
 
@@ -330,6 +337,10 @@ static int spawn_init(struct create *c, struct sbx_error *err)
                                  .join_data = (void *)l };
   init_args(c, &c->spawn.args, flags);
   c->pid = sbx_spawn(&c->spawn, &c->sync, err);
+  if (c->trail_fd >= 0) {
+    close(c->trail_fd); /* init has it */
+    c->trail_fd = -1;
+  }
   if (c->pid < 0)
     return c->pid = 0, -1;
   sbx_log(c->ctx, SBX_LOG_DEBUG, "container %s: init is pid %d (clone flags %#lx%s)", c->id,
@@ -375,6 +386,7 @@ static int save_state(struct create *c, unsigned long long start_time, struct sb
     .audit_path = c->policy.audit_path, .policy_seccomp = c->policy.seccomp,
     .policy_digest = c->policy.active ? c->policy.digest : NULL,
     .audit_max_bytes = c->policy.audit_max_bytes,
+    .audit_commands = c->policy.active && c->policy.audit_commands && !c->trail_refused,
   };
 
   if (sbx_write_file_atomic(config_copy, c->config_text, c->config_len, 0600, err) < 0)
@@ -393,17 +405,38 @@ static int save_state(struct create *c, unsigned long long start_time, struct sb
 /* The policy's timeout and lifetime: a watcher that outlives create. */
 static int watch_limits(struct create *c, unsigned long long start_time, struct sbx_error *err)
 {
-  struct sbx_monitor_spec m = {
-    .id = c->id, .init_pid = c->pid, .init_start_time = start_time,
-    .cgroup_path = c->cgroup_path, .timeout_s = c->policy.timeout_s,
-    .lifetime_s = c->policy.lifetime_s,
-    .audit = { .path = c->policy.audit_path, .container_id = c->id, .policy = c->policy.name,
-               .digest = c->policy.digest, .max_bytes = c->policy.audit_max_bytes },
-  };
+  struct sbx_monitor_spec *m = &c->monitor;
+  int ret;
 
   if (!c->policy.active)
     return 0;
-  return sbx_monitor_spawn(c->ctx, &m, err);
+  m->id = c->id, m->init_pid = c->pid, m->init_start_time = start_time;
+  m->cgroup_path = c->cgroup_path;
+  m->timeout_s = c->policy.timeout_s, m->lifetime_s = c->policy.lifetime_s;
+  m->audit = (struct sbx_audit_target){ .path = c->policy.audit_path, .container_id = c->id,
+                                        .policy = c->policy.name, .digest = c->policy.digest,
+                                        .max_bytes = c->policy.audit_max_bytes };
+  ret = sbx_monitor_spawn(c->ctx, m, err);
+  /* The supervisor has its copies of the sources' fds now. */
+  sbx_monitor_spec_release(m);
+  return ret;
+}
+
+/* audit.commands: the trail's sockets, before init is spawned with its end.
+ * A config NOTIFY agent excludes it (one listener per filter chain). */
+static int prepare_trail(struct create *c, struct sbx_error *err)
+{
+  if (!c->policy.active || !c->policy.audit_commands)
+    return 0;
+  if (c->seccomp.notify) {
+    c->trail_refused = true;
+    sbx_log(c->ctx, SBX_LOG_WARNING,
+            "audit.commands: off for container %s: its seccomp has a NOTIFY agent (the kernel "
+            "allows one listener per filter chain); only agentsbx exec is recorded",
+            c->id);
+    return 0;
+  }
+  return sbx_trail_prepare(c->ctx, c->id, &c->monitor, &c->trail_fd, err);
 }
 
 static void audit_created(struct create *c)
@@ -418,8 +451,17 @@ static void audit_created(struct create *c)
   };
   cleanup_error struct sbx_error err = { 0 };
 
+  struct sbx_audit_field off[] = {
+    { "feature", SBX_AUDIT_STRING, .string = "commands" },
+    { "reason", SBX_AUDIT_STRING,
+      .string = "the config's seccomp has a NOTIFY agent: the kernel allows one listener per "
+                "filter chain, so only agentsbx exec is recorded" },
+  };
+
   if (c->policy.active && sbx_audit(&t, "container_created", fields, 3, &err) < 0)
     sbx_log(c->ctx, SBX_LOG_WARNING, "audit: %s", err.msg);
+  if (c->policy.active && c->trail_refused)
+    sbx_audit(&t, "audit_unavailable", off, 2, NULL);
 }
 
 /* The Landlock grants init applied to itself, for every exec to apply. */
@@ -526,7 +568,7 @@ int sbx_container_create(const struct sbx_context *ctx, const char *id,
                          struct sbx_error *err)
 {
   struct create c = { .ctx = ctx, .id = id, .opts = opts, .sync = -1, .fifo_fd = -1,
-                      .console_fd = -1 };
+                      .console_fd = -1, .trail_fd = -1 };
   int ret = -1;
 
   if (sbx_validate_id(id, err) < 0 || load_config(&c, err) < 0 || apply_policy(&c, err) < 0 ||
@@ -535,7 +577,7 @@ int sbx_container_create(const struct sbx_context *ctx, const char *id,
   if (sbx_state_create_dir(ctx, id, err) < 0)
     goto out;
   c.state_dir_made = true;
-  if (make_fifo(&c, err) < 0 || connect_console(&c, err) < 0)
+  if (make_fifo(&c, err) < 0 || connect_console(&c, err) < 0 || prepare_trail(&c, err) < 0)
     goto fail;
   if (spawn_init(&c, err) < 0 || drive_init(&c, err) < 0)
     goto fail;

@@ -11,7 +11,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -22,8 +24,6 @@
 #include "state.h"
 #include "utils.h"
 
-/* The built-in sources (init's pidfd, signals, two timers) and the spec's. */
-#define MAX_SLOTS (5 + SBX_MONITOR_MAX_SOURCES)
 
 struct sbx_monitor {
   const struct sbx_context *ctx;
@@ -31,8 +31,10 @@ struct sbx_monitor {
   int pidfd;
   int timeout_fd;            /* armed by start's SIGUSR1 */
   struct sbx_audit_log log;  /* rate limits and counts of every source's events */
-  struct sbx_monitor_source slots[MAX_SLOTS];
-  size_t n;
+  int64_t started_ns;        /* when start told us (CLOCK_MONOTONIC); 0: not started */
+  bool exit_recorded;        /* init's process_exited is written */
+  struct sbx_monitor_source *slots; /* built-in, the spec's, then those added later */
+  size_t n, cap;
 };
 
 struct sbx_monitor_source *sbx_monitor_spec_add(struct sbx_monitor_spec *spec)
@@ -45,6 +47,18 @@ struct sbx_monitor_source *sbx_monitor_spec_add(struct sbx_monitor_spec *spec)
   memset(s, 0, sizeof *s);
   s->fd = -1;
   return s;
+}
+
+void sbx_monitor_spec_release(struct sbx_monitor_spec *spec)
+{
+  for (size_t i = 0; i < spec->n_sources; i++) {
+    struct sbx_monitor_source *s = &spec->sources[i];
+    if (s->release)
+      s->release(NULL, s->ctx);
+    else if (s->fd >= 0)
+      close(s->fd);
+  }
+  spec->n_sources = 0;
 }
 
 const struct sbx_monitor_spec *sbx_monitor_get_spec(const struct sbx_monitor *m)
@@ -92,9 +106,58 @@ static void enforce(struct sbx_monitor *m, const char *what, int64_t limit)
   sbx_audit_log_event(&m->log, SBX_AUDIT_EV_RESOURCE, fields, 2, sbx_audit_monotonic_ns(), NULL);
 }
 
+/* PIDFD_GET_INFO (Linux 6.13): the exit status of a reaped process. */
+struct pidfd_info_v0 {
+  uint64_t mask, cgroupid;
+  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+  int32_t exit_code;
+};
+#define SBX_PIDFD_GET_INFO _IOWR(0xFF, 11, struct pidfd_info_v0)
+#define SBX_PIDFD_INFO_EXIT (1UL << 3)
+
+/* The wait status of init, which is not our child: from its zombie's
+ * /proc/PID/stat (field 52) before its parent reaps it, else from the
+ * pidfd after.  -1 when neither tells. */
+static int init_wait_status(const struct sbx_monitor *m)
+{
+  struct pidfd_info_v0 info = { .mask = SBX_PIDFD_INFO_EXIT };
+  cleanup_free char *text = NULL;
+  char path[64];
+
+  snprintf(path, sizeof path, "/proc/%d/stat", m->spec->init_pid);
+  if (sbx_read_file(path, &text, NULL, NULL) == 0) {
+    char *p = strrchr(text, ')');
+    int field = 2;
+    for (; p && *p; p++)
+      if (*p == ' ' && ++field == 52)
+        return (int)strtol(p + 1, NULL, 10);
+  }
+  for (int tries = 0; tries < 50; tries++) {
+    if (ioctl(m->pidfd, SBX_PIDFD_GET_INFO, &info) == 0 && (info.mask & SBX_PIDFD_INFO_EXIT))
+      return info.exit_code;
+    usleep(10000); /* not reaped yet */
+    info.mask = SBX_PIDFD_INFO_EXIT;
+  }
+  return -1;
+}
+
+/* The container's first process ended: its status and how long it ran. */
 static enum sbx_monitor_verdict on_init_exit(struct sbx_monitor *m, void *ctx, short revents)
 {
-  (void)m, (void)ctx, (void)revents;
+  int status = init_wait_status(m);
+  struct sbx_audit_field f[] = {
+    { "process", SBX_AUDIT_STRING, .string = "init" },
+    { "pid", SBX_AUDIT_INT, .integer = m->spec->init_pid },
+    { "exit_code", SBX_AUDIT_INT, .integer = status < 0 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status) },
+    { "signal", SBX_AUDIT_INT, .integer = status >= 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0 },
+    { "duration_ms", SBX_AUDIT_INT,
+      .integer = m->started_ns ? (sbx_audit_monotonic_ns() - m->started_ns) / 1000000 : 0 },
+  };
+
+  (void)ctx, (void)revents;
+  m->exit_recorded = true;
+  if (m->spec->audit.path)
+    sbx_audit_log_event(&m->log, SBX_AUDIT_EV_EXITED, f, 5, sbx_audit_monotonic_ns(), NULL);
   return SBX_MONITOR_STOP;
 }
 
@@ -140,10 +203,28 @@ static void finish_audit(struct sbx_monitor *m)
     sbx_write_file_atomic(file, counts, strlen(counts), 0600, NULL);
 }
 
+int sbx_monitor_add_source(struct sbx_monitor *m, const struct sbx_monitor_source *s)
+{
+  if (m->n == m->cap) {
+    size_t cap = m->cap ? m->cap * 2 : 16;
+    struct sbx_monitor_source *grown = realloc(m->slots, cap * sizeof *grown);
+    if (grown == NULL)
+      return -1;
+    m->slots = grown, m->cap = cap;
+  }
+  m->slots[m->n++] = *s;
+  return 0;
+}
+
+const struct sbx_context *sbx_monitor_context(const struct sbx_monitor *m)
+{
+  return m->ctx;
+}
+
 static void add_slot(struct sbx_monitor *m, int fd,
                      enum sbx_monitor_verdict (*handle)(struct sbx_monitor *, void *, short))
 {
-  m->slots[m->n++] = (struct sbx_monitor_source){ .fd = fd, .handle = handle };
+  sbx_monitor_add_source(m, &(struct sbx_monitor_source){ .fd = fd, .handle = handle });
 }
 
 /* SIGTERM: delete stops us.  SIGUSR1: start arms the timeout (once). */
@@ -157,6 +238,8 @@ static enum sbx_monitor_verdict on_signal(struct sbx_monitor *m, void *ctx, shor
     return SBX_MONITOR_KEEP;
   if (si.ssi_signo == SIGTERM)
     return SBX_MONITOR_STOP;
+  if (m->started_ns == 0)
+    m->started_ns = sbx_audit_monotonic_ns();
   if (m->timeout_fd < 0 && (m->timeout_fd = arm(m->spec->timeout_s)) >= 0)
     add_slot(m, m->timeout_fd, on_timeout);
   return SBX_MONITOR_KEEP;
@@ -195,10 +278,12 @@ static int next_deadline(const struct sbx_monitor *m, size_t *which)
  * one whose deadline passed).  False when the supervisor must stop. */
 static bool loop_once(struct sbx_monitor *m)
 {
-  struct pollfd fds[MAX_SLOTS];
   size_t due = 0, n = m->n;
+  cleanup_free struct pollfd *fds = calloc(n ? n : 1, sizeof *fds);
   int timeout = next_deadline(m, &due), ready;
 
+  if (fds == NULL)
+    return false;
   for (size_t i = 0; i < n; i++)
     fds[i] = (struct pollfd){ .fd = m->slots[i].fd, .events = POLLIN };
   ready = poll(fds, n, timeout);
@@ -206,17 +291,22 @@ static bool loop_once(struct sbx_monitor *m)
     return errno == EINTR;
   if (ready == 0 && timeout >= 0)
     fds[due].revents = 0, ready = -1; /* the deadline: handle() with revents 0 */
-  for (size_t i = n; i-- > 0;) {
+  /* In table order (init's exit first); dropped sources go after the round,
+   * last first, so the indices stay those of fds. */
+  bool go_on = true;
+  for (size_t i = 0; i < n && go_on; i++) {
     enum sbx_monitor_verdict v;
     if (fds[i].revents == 0 && !(ready == -1 && i == due))
       continue;
     v = m->slots[i].handle(m, m->slots[i].ctx, fds[i].revents);
     if (v == SBX_MONITOR_STOP)
-      return false;
-    if (v == SBX_MONITOR_DROP)
-      release_slot(m, i);
+      go_on = false;
+    fds[i].fd = v == SBX_MONITOR_DROP ? -2 : fds[i].fd; /* marks it */
   }
-  return true;
+  for (size_t i = n; i-- > 0;)
+    if (fds[i].fd == -2)
+      release_slot(m, i);
+  return go_on;
 }
 
 static __attribute__((noreturn)) void supervise(const struct sbx_context *ctx,
@@ -233,22 +323,29 @@ static __attribute__((noreturn)) void supervise(const struct sbx_context *ctx,
   sigfd = signalfd(-1, &set, SFD_CLOEXEC);
   sbx_audit_log_init(&m.log, &spec->audit);
   add_slot(&m, pidfd, on_init_exit);
-  m.slots[m.n++] = (struct sbx_monitor_source){ .fd = -1, .handle = on_suppressed_due,
-                                                .timeout_ms = suppressed_due_ms, .ctx = &m };
-  m.slots[m.n] = (struct sbx_monitor_source){ .fd = sigfd, .handle = on_signal,
-                                              .ctx = (void *)(intptr_t)sigfd };
-  m.n++;
+  sbx_monitor_add_source(&m, &(struct sbx_monitor_source){ .fd = -1, .handle = on_suppressed_due,
+                                                           .timeout_ms = suppressed_due_ms,
+                                                           .ctx = &m });
+  sbx_monitor_add_source(&m, &(struct sbx_monitor_source){ .fd = sigfd, .handle = on_signal,
+                                                           .ctx = (void *)(intptr_t)sigfd });
   if ((lifetime = arm(spec->lifetime_s)) >= 0)
     add_slot(&m, lifetime, on_lifetime);
   for (size_t i = 0; i < spec->n_sources; i++) {
     struct sbx_monitor_source s = spec->sources[i];
     s.fd = source_fds[i];
-    m.slots[m.n++] = s;
-    if (s.start && s.start(&m, s.ctx) < 0)
+    if (sbx_monitor_add_source(&m, &s) < 0)
+      _exit(1);
+    if (s.start && s.start(&m, s.ctx, s.fd) < 0)
       release_slot(&m, m.n - 1);
   }
   while (loop_once(&m))
     ;
+  /* Stopped by delete or a time limit: init's end, when it came too. */
+  {
+    struct pollfd p = { .fd = pidfd, .events = POLLIN };
+    if (!m.exit_recorded && poll(&p, 1, 0) == 1)
+      on_init_exit(&m, NULL, POLLIN);
+  }
   release_all(&m);
   finish_audit(&m);
   _exit(0);

@@ -40,9 +40,12 @@ struct sbx_monitor_source {
   enum sbx_monitor_verdict (*handle)(struct sbx_monitor *m, void *ctx, short revents);
   /* Optional: milliseconds until the source wants handle() anyway, -1 none. */
   int (*timeout_ms)(void *ctx);
-  /* Optional: once in the supervisor, before the loop; < 0 drops the source. */
-  int (*start)(struct sbx_monitor *m, void *ctx);
-  /* Optional: when dropped, and when the supervisor ends (flush here). */
+  /* Optional: once in the supervisor, before the loop, with the number
+   * the fd has there; < 0 drops the source. */
+  int (*start)(struct sbx_monitor *m, void *ctx, int fd);
+  /* Optional: when dropped, and when the supervisor ends (flush here);
+   * with m NULL in the process that built the spec (sbx_monitor_spec_release),
+   * and then it must close the fd.  Without release, that closes the fd. */
   void (*release)(struct sbx_monitor *m, void *ctx);
   void *ctx;
 };
@@ -61,6 +64,9 @@ struct sbx_monitor_spec {
 
 /* A zeroed slot in spec's table (fd -1), or NULL when it is full. */
 struct sbx_monitor_source *sbx_monitor_spec_add(struct sbx_monitor_spec *spec);
+/* In the caller, after sbx_monitor_spawn or instead of it: each source's
+ * release(NULL, ctx), which closes the caller's copy of its fd. */
+void sbx_monitor_spec_release(struct sbx_monitor_spec *spec);
 /* Fork the supervisor when the spec has time limits, sources or an audit
  * log (its counts close the log at delete); else nothing. */
 int sbx_monitor_spawn(const struct sbx_context *ctx, const struct sbx_monitor_spec *m,
@@ -68,6 +74,10 @@ int sbx_monitor_spawn(const struct sbx_context *ctx, const struct sbx_monitor_sp
 
 /* In the supervisor, for handlers: */
 const struct sbx_monitor_spec *sbx_monitor_get_spec(const struct sbx_monitor *m);
+/* Add a source while the loop runs (a listener received, a connection
+ * accepted); -1 when out of memory.  A handler may call it. */
+int sbx_monitor_add_source(struct sbx_monitor *m, const struct sbx_monitor_source *s);
+const struct sbx_context *sbx_monitor_context(const struct sbx_monitor *m);
 /* The supervisor's audit log: events through it are rate-limited per kind
  * and counted for container_deleted (audit.h). */
 struct sbx_audit_log *sbx_monitor_audit(struct sbx_monitor *m);

@@ -118,6 +118,8 @@ int sbx_state_save(const struct sbx_context *ctx, const struct sbx_state *st,
   gen_string(g, "audit_path", st->audit_path);
   gen_string(g, "policy_digest", st->policy_digest);
   gen_integer(g, "audit_max_bytes", st->audit_max_bytes);
+  yajl_gen_string(g, (const unsigned char *)"audit_commands", 14);
+  yajl_gen_bool(g, st->audit_commands);
   gen_integer(g, "policy_seccomp", st->policy_seccomp);
   yajl_gen_map_close(g);
   yajl_gen_get_buf(g, &buf, &len);
@@ -182,6 +184,10 @@ int sbx_state_load(const struct sbx_context *ctx, const char *id, struct sbx_sta
   st->audit_path = dup_string(root, "audit_path");
   st->policy_digest = dup_string(root, "policy_digest");
   st->audit_max_bytes = get_integer(root, "audit_max_bytes");
+  {
+    const char *ac_path[] = { "audit_commands", NULL };
+    st->audit_commands = YAJL_IS_TRUE(yajl_tree_get(root, ac_path, yajl_t_true));
+  }
   st->policy_seccomp = (int)get_integer(root, "policy_seccomp");
   yajl_tree_free(root);
   if (st->id == NULL)
