@@ -395,6 +395,25 @@ static bool proc_link(pid_t pid, const char *what, char *out, size_t size)
   return true;
 }
 
+/* /proc/self/exe, /proc/self/fd/N (busybox re-running itself, fexecve):
+ * magic links of the caller's own, opened through the host's /proc.  -2
+ * when path is not one. */
+static int own_proc_link(pid_t pid, const char *path)
+{
+  const char *rest = NULL;
+  char host[96];
+
+  if (strncmp(path, "/proc/self/", 11) == 0)
+    rest = path + 11;
+  else if (strncmp(path, "/proc/thread-self/", 18) == 0)
+    rest = path + 18;
+  if (rest == NULL || (strcmp(rest, "exe") != 0 && strncmp(rest, "fd/", 3) != 0) ||
+      strchr(rest + 3, '/') != NULL)
+    return -2;
+  snprintf(host, sizeof host, "/proc/%d/%s", pid, rest);
+  return open(host, O_PATH | O_CLOEXEC);
+}
+
 enum outcome { OUTCOME_MISS, OUTCOME_RUN, OUTCOME_NOEXEC, OUTCOME_NOT_ALLOWED };
 
 /* Resolve r->path in the caller's root as the kernel would (symlinks held
@@ -412,7 +431,9 @@ static enum outcome resolve(pid_t pid, const struct trail *t, struct exec_record
   root = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     return OUTCOME_MISS;
-  fd = (int)syscall(SYS_openat2, root, r->path, &how, sizeof how);
+  fd = own_proc_link(pid, r->path);
+  if (fd == -2)
+    fd = (int)syscall(SYS_openat2, root, r->path, &how, sizeof how);
   if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
     return OUTCOME_MISS;
   {
@@ -428,6 +449,35 @@ static enum outcome resolve(pid_t pid, const struct trail *t, struct exec_record
   if (t->policy && !sbx_policy_exec_allowed(t->policy, r->executable))
     return OUTCOME_NOT_ALLOWED;
   return OUTCOME_RUN;
+}
+
+/* "." segments and repeated slashes out, ".." taken lexically (the
+ * executable field has what symlinks make of it). */
+static void normalize(char *path)
+{
+  char *out = path, *in = path;
+
+  while (*in) {
+    char *end;
+    size_t len;
+    while (*in == '/')
+      in++;
+    end = strchrnul(in, '/');
+    len = (size_t)(end - in);
+    if (len == 1 && in[0] == '.') {
+    } else if (len == 2 && in[0] == '.' && in[1] == '.') {
+      while (out > path && *--out != '/')
+        ;
+    } else if (len) {
+      *out++ = '/';
+      memmove(out, in, len);
+      out += len;
+    }
+    in = end;
+  }
+  if (out == path)
+    *out++ = '/';
+  *out = '\0';
 }
 
 /* The path the caller named, absolute in its root. */
@@ -451,8 +501,8 @@ static bool absolute_path(pid_t pid, int dirfd, const char *name, bool empty_pat
   if (empty_path && name[0] == '\0')
     snprintf(r->path, sizeof r->path, "%s", base);
   else
-    snprintf(r->path, sizeof r->path, "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/",
-             name);
+    snprintf(r->path, sizeof r->path, "%s/%s", base, name);
+  normalize(r->path);
   return true;
 }
 

@@ -37,6 +37,7 @@
 #include "audit.h"
 #include "command_trail.h"
 #include "monitor.h"
+#include "resource_watch.h"
 #include "fs_policy_mounts.h"
 #include "policy_apply.h"
 #include "policy_seccomp.h"
@@ -416,6 +417,8 @@ static int watch_limits(struct create *c, unsigned long long start_time, struct 
   m->audit = (struct sbx_audit_target){ .path = c->policy.audit_path, .container_id = c->id,
                                         .policy = c->policy.name, .digest = c->policy.digest,
                                         .max_bytes = c->policy.audit_max_bytes };
+  if (m->audit.path && sbx_resource_watch_add(m, c->cgroup_path, err) < 0)
+    return -1;
   ret = sbx_monitor_spawn(c->ctx, m, err);
   /* The supervisor has its copies of the sources' fds now. */
   sbx_monitor_spec_release(m);
@@ -624,7 +627,9 @@ static void audit_deleted(const struct sbx_context *ctx, const struct sbx_state 
 
   if (st->audit_path == NULL)
     return;
-  if (st->cgroup_path && sbx_cgroup_oom_count(st->cgroup_path, &ooms, NULL) == 0 && ooms) {
+  /* Without a supervisor (its counts), OOM kills are told here, in sum. */
+  if (counts_file && access(counts_file, F_OK) != 0 && st->cgroup_path &&
+      sbx_cgroup_oom_count(st->cgroup_path, &ooms, NULL) == 0 && ooms) {
     oom[1].integer = (int64_t)ooms;
     audit_event(ctx, st, "resource_violation", oom, 2);
   }

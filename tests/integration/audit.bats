@@ -58,3 +58,111 @@ supervisor_pid() { cat "$SBX_ROOT/$CID/monitor.pid"; }
 	sbx delete -f "$CID"
 	no_state "$CID"
 }
+
+# The agent's script: 20 commands run by execve (absolute paths: busybox's
+# shell runs an applet named without a path in its own process, which is no
+# exec), one refused by the exec allowlist, a fork bomb under the pids
+# limit, a memory bomb under the memory limit.
+write_agent_script() {
+	mkdir -p "$ROOTFS/opt/tools" "$ROOTFS/opt/other" "$ROOTFS/work"
+	cp "$ROOTFS/bin/busybox" "$ROOTFS/opt/other/bb"
+	printf '#!/bin/sh\n/bin/echo hello >/dev/null\n' >"$ROOTFS/opt/tools/greet.sh"
+	printf '#!/bin/sh\n:\n' >"$ROOTFS/opt/tools/rel.sh"
+	chmod 755 "$ROOTFS/opt/tools/greet.sh" "$ROOTFS/opt/tools/rel.sh"
+	cat >"$ROOTFS/opt/tools/agent.sh" <<'SCRIPT'
+/bin/echo one
+/bin/ls / >/dev/null
+/bin/sh -c '/bin/true'
+/bin/echo a | /bin/cat >/dev/null
+( /bin/pwd >/dev/null )
+/opt/tools/greet.sh
+cd /opt/tools && ./rel.sh
+cd /
+/bin/date >/dev/null
+/bin/uname >/dev/null
+/bin/id -u >/dev/null
+/bin/sleep 0
+/bin/expr 1 + 1 >/dev/null
+/bin/seq 1 2 >/dev/null
+/bin/head -c 1 /etc/hostname >/dev/null
+/bin/basename /a/b >/dev/null
+/bin/printf x >/dev/null
+/bin/wc -c /etc/hostname >/dev/null
+/bin/hostname >/dev/null
+/bin/whoami >/dev/null
+/opt/other/bb true 2>/dev/null
+echo refused=$?
+( i=0; while [ $i -lt 64 ]; do sleep 2 & i=$((i + 1)); done; wait ) 2>/dev/null
+echo bombed=$?
+sleep 2.5
+tail /dev/zero
+echo oom=$?
+echo done
+SCRIPT
+}
+
+@test "command trail: every command and refusal once, with its fields; counts in container_deleted" {
+	write_agent_script
+	policy '{"extends": "agent-safe", "exec": {"allow": ["/bin/*", "/opt/tools/*"]},
+	         "limits": {"pids": 24, "memory": "32M"}}'
+	set_args /bin/sh /opt/tools/agent.sh
+	run sbx --policy "$BATS_TEST_TMPDIR/p.json" run "$CID"
+	[[ "$output" == *"refused=126"* ]]
+	[[ "$output" == *done* ]]
+	# the commands, each once (sorted: a pipeline's run at once; the fork
+	# bomb's `sleep 2`s aside: as many as the pids limit let fork)
+	run jq -rc --arg id "$CID" 'select(.container == $id and .event == "command_executed"
+		and .argv != ["sleep", "2"]) | .argv' "$AUDIT"
+	expected="$(cat <<'EXPECTED'
+["/bin/sh","/opt/tools/agent.sh"]
+["/bin/echo","one"]
+["/bin/ls","/"]
+["/bin/sh","-c","/bin/true"]
+["/bin/true"]
+["/bin/echo","a"]
+["/bin/cat"]
+["/bin/pwd"]
+["/opt/tools/greet.sh"]
+["/bin/echo","hello"]
+["./rel.sh"]
+["/bin/date"]
+["/bin/uname"]
+["/bin/id","-u"]
+["/bin/sleep","0"]
+["/bin/expr","1","+","1"]
+["/bin/seq","1","2"]
+["/bin/head","-c","1","/etc/hostname"]
+["/bin/basename","/a/b"]
+["/bin/printf","x"]
+["/bin/wc","-c","/etc/hostname"]
+["/bin/hostname"]
+["/bin/whoami"]
+["sleep","2.5"]
+["tail","/dev/zero"]
+EXPECTED
+)"
+	diff -u <(sort <<<"$expected") <(sort <<<"$output")
+	jq -se --arg id "$CID" '
+		map(select(.container == $id)) as $e
+		| ($e | map(select(.event == "command_executed"))) as $c
+		| ($e | map(select(.event == "exec_denied"))) as $d
+		| ($e | map(select(.event == "resource_violation"))) as $v
+		| ($e | map(select(.event == "container_deleted")) | .[0].counts) as $n
+		| all($c[]; .pid > 0 and .ppid > 0 and .container_pid > 0 and .uid == 0
+		            and .argv_truncated == false and (.cwd | startswith("/")))
+		and ($c[] | select(.argv == ["./rel.sh"]) | .cwd == "/opt/tools"
+		     and .path == "/opt/tools/rel.sh" and .executable == "/opt/tools/rel.sh")
+		and ($c[] | select(.argv == ["/bin/echo", "one"]) | .executable == "/bin/busybox"
+		     and .syscall == "execve")
+		and ($c[] | select(.argv == ["/bin/echo", "hello"]) | .ppid as $p
+		     | $c[] | select(.argv == ["/opt/tools/greet.sh"]) | .pid == $p)
+		and ($d | length == 1) and $d[0].path == "/opt/other/bb" and $d[0].rule == "exec.allow"
+		and $d[0].argv == ["/opt/other/bb", "true"]
+		and ($v | map(select(.violation == "oom")) | length == 1)
+		and ($v | map(select(.violation == "pids")) | length >= 1)
+		and ($e | map(select(.event == "process_exited" and .process == "init")) | length == 1)
+		and ($e | map(select(.event == "process_exited")) | .[0].exit_code == 0)
+		and $n.command_executed == ($c | length) and $n.exec_denied == 1
+		and $n.resource_violation == ($v | length) and $n.file_denied == 0
+		and ([$e[] | .suppressed // 0] | add) == 0' "$AUDIT"
+}
