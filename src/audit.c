@@ -208,7 +208,7 @@ void sbx_audit_log_init(struct sbx_audit_log *log, const struct sbx_audit_target
   for (int e = 0; e < SBX_AUDIT_EV_COUNT; e++) {
     struct sbx_audit_rate *r = &log->rate[e];
     if (e == SBX_AUDIT_EV_COMMAND)
-      r->rate = 200, r->burst = 2000;
+      r->rate = 100, r->burst = 1000;
     else if (e == SBX_AUDIT_EV_EXEC_DENIED || e == SBX_AUDIT_EV_FILE_DENIED ||
              e == SBX_AUDIT_EV_NETWORK_DENIED)
       r->rate = 20, r->burst = 200;

@@ -87,7 +87,7 @@ struct sbx_audit_log {
   uint64_t count[SBX_AUDIT_EV_COUNT];
 };
 
-/* The default limits: commands 200/s (burst 2000), denials 20/s (burst
+/* The default limits: commands 100/s (burst 1000), denials 20/s (burst
  * 200), violations and exits 20/s (burst 100). */
 void sbx_audit_log_init(struct sbx_audit_log *log, const struct sbx_audit_target *t);
 /* An event of kind e through its rate limit; counted either way.  Returns

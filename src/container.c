@@ -229,6 +229,70 @@ static int resolve_caps(struct create *c, struct sbx_error *err)
   return sbx_caps_check_available(&c->caps, err);
 }
 
+/* path with its existing leading part made real (the log and its
+ * directory may not exist yet). */
+static char *real_prefix(const char *path)
+{
+  cleanup_free char *head = strdup(path);
+  char *slash, *real;
+
+  if (head == NULL)
+    return NULL;
+  while ((real = realpath(head, NULL)) == NULL && (slash = strrchr(head, '/')) && slash != head)
+    *slash = '\0';
+  if (real == NULL)
+    return strdup(path);
+  {
+    char *joined = sbx_strdup_printf("%s%s", real, path + strlen(head));
+    free(real);
+    return joined;
+  }
+}
+
+static bool path_within(const char *path, const char *dir)
+{
+  size_t n = strlen(dir);
+
+  return strcmp(dir, "/") == 0 ||
+         (strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/'));
+}
+
+/* The audit log must be out of the container's reach: not in its rootfs,
+ * not in (or holding) a directory the config binds in. */
+static int check_audit_path(struct create *c, struct sbx_error *err)
+{
+  const struct oci_config *cfg = c->config;
+  cleanup_free char *log = NULL, *dir = NULL;
+
+  if (!c->policy.active || c->policy.audit_path == NULL)
+    return 0;
+  log = real_prefix(c->policy.audit_path);
+  dir = log ? strdup(log) : NULL;
+  if (dir == NULL)
+    return sbx_fail(err, ENOMEM, "audit.path");
+  {
+    char *slash = strrchr(dir, '/');
+    slash[slash == dir ? 1 : 0] = '\0';
+  }
+  if (path_within(log, c->rootfs))
+    return sbx_invalid(err, "policy %s: audit.path: `%s` is inside the container's rootfs `%s`",
+                       c->policy.name, c->policy.audit_path, c->rootfs);
+  for (size_t i = 0; i < cfg->mounts_len; i++) {
+    const struct oci_mount *m = &cfg->mounts[i];
+    cleanup_free char *src = NULL;
+    bool bind = m->type && strcmp(m->type, "bind") == 0;
+    for (size_t j = 0; j < m->options_len && !bind; j++)
+      bind = strcmp(m->options[j], "bind") == 0 || strcmp(m->options[j], "rbind") == 0;
+    if (!bind || m->source == NULL || m->source[0] != '/' || (src = real_prefix(m->source)) == NULL)
+      continue;
+    if (path_within(log, src) || path_within(src, dir))
+      return sbx_invalid(err, "policy %s: audit.path: `%s` would be reachable in the container "
+                         "through mounts[%zu] (`%s` on `%s`)", c->policy.name,
+                         c->policy.audit_path, i, m->source, m->destination);
+  }
+  return 0;
+}
+
 static int check_config(struct create *c, struct sbx_error *err)
 {
   const struct oci_config *cfg = c->config;
@@ -260,7 +324,7 @@ static int check_config(struct create *c, struct sbx_error *err)
       (cfg->domainname && *cfg->domainname && !oci_linux_namespace(cfg->linux_, "uts")))
     return sbx_invalid(err, "hostname: setting it needs a uts namespace");
   if (resolve_caps(c, err) < 0 || sbx_sysctl_validate(cfg->linux_, err) < 0 ||
-      sbx_process_check_lsm(cfg, err) < 0)
+      sbx_process_check_lsm(cfg, err) < 0 || check_audit_path(c, err) < 0)
     return -1;
   /* Compiled here, so a bad filter fails before anything exists. */
   if (sbx_seccomp_compile(cfg->linux_->seccomp, &c->seccomp, err) < 0)

@@ -166,3 +166,73 @@ EXPECTED
 		and $n.resource_violation == ($v | length) and $n.file_denied == 0
 		and ([$e[] | .suppressed // 0] | add) == 0' "$AUDIT"
 }
+
+@test "command trail: a flood of execs is rate-limited with exact suppressed counts" {
+	policy '{"extends": "agent-safe", "limits": {"pids": 64}}'
+	set_args /bin/sh -c 'i=0; while [ $i -lt 3000 ]; do /bin/true; i=$((i + 1)); done'
+	run sbx --policy "$BATS_TEST_TMPDIR/p.json" run "$CID"
+	[ "$status" -eq 0 ]
+	jq -se --arg id "$CID" '
+		map(select(.container == $id)) as $e
+		| ($e | map(select(.event == "command_executed" and .argv == ["/bin/true"]))) as $t
+		| ($e | map(select(.event == "command_executed")) | map(.suppressed // 0) | add) as $s1
+		| ($e | map(select(.event == "events_suppressed" and .kind == "command_executed"))
+		      | map(.suppressed) | add // 0) as $s2
+		| ($t | length) < 3000 and ($s1 + $s2) > 0
+		and ($t | length) + $s1 + $s2 == 3000
+		and ($e | map(select(.event == "container_deleted")) | .[0].counts.command_executed) == 3001' "$AUDIT"
+	# bounded: at most the burst and the rate over the run
+	[ "$(jq -c 'select(.event == "command_executed")' "$AUDIT" | wc -l)" -le 2000 ]
+}
+
+@test "the container cannot reach, silence or forge its log: kill -9 -1, closed fds, pids exhaustion" {
+	policy '{"extends": "agent-safe", "limits": {"pids": 16}}'
+	set_args /bin/sh -c '
+		ls "$0" 2>/dev/null && echo LOG-VISIBLE
+		kill -9 -1
+		for fd in 3 4 5 6 7 8 9; do eval "exec $fd>&-"; done
+		( i=0; while [ $i -lt 40 ]; do sleep 1 & i=$((i + 1)); done; wait ) 2>/dev/null
+		/bin/echo after-tamper
+		exec /bin/sleep 1000' "$AUDIT"
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/p.json" run -d "$CID"
+	[ "$status" -eq 0 ]
+	sup="$(supervisor_pid)"
+	# the supervisor is outside the container's cgroup and pid namespace
+	! grep -qx "$sup" "$(cg_file pids cgroup.procs)"
+	[ "$(ns_link "$sup" pid)" = "$(ns_link $$ pid)" ]
+	wait_for 20 grep -q '"argv":\["/bin/sleep","1000"\]' "$AUDIT"
+	run sbx exec "$CID" /bin/echo from-exec
+	[ "$output" = from-exec ]
+	wait_for 10 grep -q '"argv":\["/bin/echo","from-exec"\]' "$AUDIT"
+	comm_is "$sup" agentsbx
+	sbx delete -f "$CID"
+	! grep -q LOG-VISIBLE "$BG_OUT"
+	[ "$(stat -c %a "$AUDIT")" = 600 ]
+	[ "$(stat -c %a "$(dirname "$AUDIT")")" = 700 ]
+	jq -se --arg id "$CID" '
+		map(select(.container == $id)) as $e
+		| any($e[]; .event == "command_executed" and .argv == ["/bin/echo", "after-tamper"])
+		and any($e[]; .event == "resource_violation" and .violation == "pids")
+		and any($e[]; .event == "process_exited" and .process == "exec" and .exit_code == 0)
+		and ($e | last | .event == "container_deleted")' "$AUDIT"
+}
+
+@test "an audit.path the container could reach fails create, naming it, and leaves nothing" {
+	set_args /bin/true
+	AUDIT="$ROOTFS/tmp/audit.jsonl"
+	policy '{"extends": "agent-safe"}'
+	run sbx --policy "$BATS_TEST_TMPDIR/p.json" run "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"audit.path: \`$AUDIT\` is inside the container's rootfs"* ]]
+	[ ! -e "$AUDIT" ]
+	no_state "$CID"
+
+	AUDIT="$BATS_TEST_TMPDIR/log/audit.jsonl"
+	policy '{"extends": "agent-safe"}'
+	mkdir -p "$BATS_TEST_TMPDIR/log"
+	cfg '.mounts += [{destination: "/host", type: "bind", source: $s, options: ["rbind", "ro"]}]' --arg s "$BATS_TEST_TMPDIR/log"
+	run sbx --policy "$BATS_TEST_TMPDIR/p.json" run "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"audit.path: \`$AUDIT\` would be reachable in the container through mounts[6]"* ]]
+	no_state "$CID"
+}
