@@ -245,7 +245,7 @@ static void audit_exec(const struct exec_run *r)
                                 .policy = r->st.policy, .digest = r->st.policy_digest,
                                 .max_bytes = r->st.audit_max_bytes };
   struct sbx_audit_field fields[] = {
-    { "args", SBX_AUDIT_STRINGS, .strings = p->args },
+    { "argv", SBX_AUDIT_STRINGS, .strings = p->args },
     { "uid", SBX_AUDIT_INT, .integer = p->user.uid },
     { "gid", SBX_AUDIT_INT, .integer = p->user.gid },
     { "pid", SBX_AUDIT_INT, .integer = r->pid },
