@@ -417,21 +417,17 @@ static int own_proc_link(pid_t pid, const char *path)
 enum outcome { OUTCOME_MISS, OUTCOME_RUN, OUTCOME_NOEXEC, OUTCOME_NOT_ALLOWED };
 
 /* Resolve r->path in the caller's root as the kernel would (symlinks held
- * inside it), and tell what the exec will do. */
-static enum outcome resolve(pid_t pid, const struct trail *t, struct exec_record *r)
+ * inside it), and tell what the exec will do.  root: the caller's root
+ * directory, own: its /proc/self link (-2: none), both opened while it was
+ * stopped (they stay valid after it execs or exits). */
+static enum outcome resolve(int root, int own, const struct trail *t, struct exec_record *r)
 {
-  char root_path[64];
   struct open_how how = { .flags = O_PATH | O_CLOEXEC,
                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-  cleanup_close int root = -1, fd = -1;
+  cleanup_close int fd = own;
   struct statvfs vfs;
   struct stat st;
 
-  snprintf(root_path, sizeof root_path, "/proc/%d/root", pid);
-  root = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0)
-    return OUTCOME_MISS;
-  fd = own_proc_link(pid, r->path);
   if (fd == -2)
     fd = (int)syscall(SYS_openat2, root, r->path, &how, sizeof how);
   if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
@@ -542,8 +538,10 @@ static enum sbx_monitor_verdict on_notification(struct sbx_monitor *m, void *ctx
   struct seccomp_notif_resp resp;
   struct exec_record *r;
   enum outcome o = OUTCOME_MISS;
-  bool compat, at, cut = false;
+  bool compat, at, cut = false, named = false;
   char name[PATH_MAX];
+  cleanup_close int root = -1;
+  int own = -2;
 
   /* No task uses the filter any more (they all exited). */
   if (!(revents & POLLIN))
@@ -566,17 +564,28 @@ static enum sbx_monitor_verdict on_notification(struct sbx_monitor *m, void *ctx
     if (compat && req.data.arch == AUDIT_ARCH_I386)
       argv_addr &= 0xffffffffu, path_addr &= 0xffffffffu;
     read_argv(r->pid, argv_addr, compat && req.data.arch == AUDIT_ARCH_I386, r);
-    if (read_string(r->pid, path_addr, name, sizeof name, &cut) && !cut &&
-        absolute_path(r->pid, dirfd, name, empty, r))
-      o = resolve(r->pid, l->trail, r);
+    named = read_string(r->pid, path_addr, name, sizeof name, &cut) && !cut &&
+            absolute_path(r->pid, dirfd, name, empty, r);
+    if (named) {
+      char root_path[64];
+      snprintf(root_path, sizeof root_path, "/proc/%d/root", r->pid);
+      root = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      own = own_proc_link(r->pid, r->path);
+    }
   }
-  /* Only what was read while the caller was stopped in the syscall counts. */
+  /* Only what was read while the caller was stopped in the syscall counts;
+   * the rest (resolving the path) goes on after it does, to keep the
+   * time it waits short. */
   if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) < 0)
-    o = OUTCOME_MISS;
+    named = false;
   memset(&resp, 0, sizeof resp);
   resp.id = req.id;
   resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
   ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+  if (named && root >= 0)
+    o = resolve(root, own, l->trail, r);
+  else if (own >= 0)
+    close(own);
   if (r && o != OUTCOME_MISS)
     record(m, &req, r, o);
   free(r);

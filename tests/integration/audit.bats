@@ -172,17 +172,20 @@ EXPECTED
 	set_args /bin/sh -c 'i=0; while [ $i -lt 3000 ]; do /bin/true; i=$((i + 1)); done'
 	run sbx --policy "$BATS_TEST_TMPDIR/p.json" run "$CID"
 	[ "$status" -eq 0 ]
+	# Every exec is accounted for: lines + suppressed counts == 3000, and the
+	# lines stay within the limit (burst 1000, 100 a second) over the run's
+	# duration, which on a fast host means most were suppressed.
 	jq -se --arg id "$CID" '
 		map(select(.container == $id)) as $e
 		| ($e | map(select(.event == "command_executed" and .argv == ["/bin/true"]))) as $t
 		| ($e | map(select(.event == "command_executed")) | map(.suppressed // 0) | add) as $s1
 		| ($e | map(select(.event == "events_suppressed" and .kind == "command_executed"))
 		      | map(.suppressed) | add // 0) as $s2
-		| ($t | length) < 3000 and ($s1 + $s2) > 0
-		and ($t | length) + $s1 + $s2 == 3000
+		| ($e | map(select(.event == "process_exited")) | .[0].duration_ms / 1000) as $secs
+		| ($t | length) + $s1 + $s2 == 3000
+		and ($t | length) <= 1000 + 100 * ($secs + 1)
+		and (if 1000 + 100 * ($secs + 1) < 3000 then $s1 + $s2 > 0 else true end)
 		and ($e | map(select(.event == "container_deleted")) | .[0].counts.command_executed) == 3001' "$AUDIT"
-	# bounded: at most the burst and the rate over the run
-	[ "$(jq -c 'select(.event == "command_executed")' "$AUDIT" | wc -l)" -le 2000 ]
 }
 
 @test "the container cannot reach, silence or forge its log: kill -9 -1, closed fds, pids exhaustion" {
