@@ -239,3 +239,41 @@ EXPECTED
 	[[ "$output" == *"audit.path: \`$AUDIT\` would be reachable in the container through mounts[6]"* ]]
 	no_state "$CID"
 }
+
+@test "agentsbx audit: a table, --json as is, --container and --event filters, --follow" {
+	policy '{"extends": "agent-safe", "exec": {"allow": ["/bin/*"]}}'
+	mkdir -p "$ROOTFS/opt"
+	cp "$ROOTFS/bin/busybox" "$ROOTFS/opt/bb"
+	set_args /bin/sh -c '/bin/echo hi >/dev/null; /opt/bb true 2>/dev/null; exec /bin/sleep 1000'
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/p.json" run -d "$CID"
+	[ "$status" -eq 0 ]
+	wait_for 20 grep -q '"argv":\["/bin/sleep","1000"\]' "$AUDIT"
+	# --container reads the container's own log
+	run sbx audit --container "$CID" --event command_executed
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == TIME*CONTAINER*EVENT*DETAILS ]]
+	[[ "$output" == *"command_executed    pid="*"uid=0 cwd=/: /bin/echo hi"* ]]
+	! [[ "$output" == *exec_denied* ]]
+	run sbx audit --event exec_denied "$AUDIT"
+	[[ "$output" == *"exec_denied"*"/opt/bb true  [refused: exec.allow]"* ]]
+	# --json: the lines as written, filtered
+	run sbx audit --json --container "$CID" "$AUDIT"
+	diff <(jq -c --arg id "$CID" 'select(.container == $id)' "$AUDIT") <(jq -c . <<<"$output")
+	run sbx audit --json --container nope "$AUDIT"
+	[ -z "$output" ]
+	# --follow prints what comes later
+	sbx audit --follow --json --event command_executed "$AUDIT" >"$BATS_TEST_TMPDIR/follow.out" &
+	follower=$!
+	echo "$follower" >>"$BATS_TEST_TMPDIR/.pids"
+	sbx exec "$CID" /bin/echo later >/dev/null
+	wait_for 10 grep -q '"argv":\["/bin/echo","later"\]' "$BATS_TEST_TMPDIR/follow.out"
+	kill "$follower"
+	wait "$follower" || true
+	# bad use is an error naming the argument
+	run sbx audit
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"requires FILE or --container ID"* ]]
+	run sbx audit "$BATS_TEST_TMPDIR/missing.jsonl"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"missing.jsonl"*"No such file"* ]]
+}
