@@ -22,6 +22,11 @@ static const char *const event_names[SBX_AUDIT_EV_COUNT] = {
   "process_exited",
 };
 
+const char sbx_audit_file_denied_unavailable[] =
+  "file_denied is not recorded: Landlock (ABI 7) reports its refusals only to the kernel's "
+  "audit subsystem, which agentsbx does not read (it is the host auditd's); refused opens "
+  "still fail with EACCES in the container";
+
 const char *sbx_audit_event_name(enum sbx_audit_event e)
 {
   return e < SBX_AUDIT_EV_COUNT ? event_names[e] : "unknown";

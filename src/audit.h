@@ -122,4 +122,9 @@ int sbx_audit_network_denied(struct sbx_audit_log *log, const struct sbx_audit_n
 
 int64_t sbx_audit_monotonic_ns(void);
 
+/* Why file_denied lines are not written (said once at create, in the log
+ * and on stderr, and by `policy show`), for a policy whose file rules
+ * restrict. */
+extern const char sbx_audit_file_denied_unavailable[];
+
 #endif

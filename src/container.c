@@ -527,8 +527,17 @@ static void audit_created(struct create *c)
 
   if (c->policy.active && sbx_audit(&t, "container_created", fields, 3, &err) < 0)
     sbx_log(c->ctx, SBX_LOG_WARNING, "audit: %s", err.msg);
+  struct sbx_audit_field no_files[] = {
+    { "feature", SBX_AUDIT_STRING, .string = "file_denied" },
+    { "reason", SBX_AUDIT_STRING, .string = sbx_audit_file_denied_unavailable },
+  };
+
   if (c->policy.active && c->trail_refused)
     sbx_audit(&t, "audit_unavailable", off, 2, NULL);
+  if (c->policy.active && c->policy.audit_path && c->fs_policy) {
+    sbx_audit(&t, "audit_unavailable", no_files, 2, NULL);
+    sbx_log(c->ctx, SBX_LOG_INFO, "audit: %s", sbx_audit_file_denied_unavailable);
+  }
 }
 
 /* The Landlock grants init applied to itself, for every exec to apply. */

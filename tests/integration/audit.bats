@@ -164,7 +164,12 @@ EXPECTED
 		and ($e | map(select(.event == "process_exited")) | .[0].exit_code == 0)
 		and $n.command_executed == ($c | length) and $n.exec_denied == 1
 		and $n.resource_violation == ($v | length) and $n.file_denied == 0
-		and ([$e[] | .suppressed // 0] | add) == 0' "$AUDIT"
+		and ([$e[] | .suppressed // 0] | add) == 0
+		and ($e | map(select(.event == "audit_unavailable" and .feature == "file_denied"
+		                     and (.reason | test("Landlock")))) | length == 1)' "$AUDIT"
+	# and policy show says it, beside the policy
+	run sbx --policy "$BATS_TEST_TMPDIR/p.json" policy show
+	[[ "$output" == *"note: file_denied is not recorded: Landlock"* ]]
 }
 
 @test "command trail: a flood of execs is rate-limited with exact suppressed counts" {
