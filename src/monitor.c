@@ -154,10 +154,20 @@ static enum sbx_monitor_verdict on_init_exit(struct sbx_monitor *m, void *ctx, s
       .integer = m->started_ns ? (sbx_audit_monotonic_ns() - m->started_ns) / 1000000 : 0 },
   };
 
+  struct sbx_audit_field fsize[] = {
+    { "violation", SBX_AUDIT_STRING, .string = "file_size" },
+    { "process", SBX_AUDIT_STRING, .string = "init" },
+    { "pid", SBX_AUDIT_INT, .integer = m->spec->init_pid },
+  };
+
   (void)ctx, (void)revents;
   m->exit_recorded = true;
-  if (m->spec->audit.path)
-    sbx_audit_log_event(&m->log, SBX_AUDIT_EV_EXITED, f, 5, sbx_audit_monotonic_ns(), NULL);
+  if (m->spec->audit.path == NULL)
+    return SBX_MONITOR_STOP;
+  /* RLIMIT_FSIZE (limits.fileSize) ends a process with SIGXFSZ. */
+  if (status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ)
+    sbx_audit_log_event(&m->log, SBX_AUDIT_EV_RESOURCE, fsize, 3, sbx_audit_monotonic_ns(), NULL);
+  sbx_audit_log_event(&m->log, SBX_AUDIT_EV_EXITED, f, 5, sbx_audit_monotonic_ns(), NULL);
   return SBX_MONITOR_STOP;
 }
 
