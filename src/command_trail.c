@@ -222,20 +222,36 @@ static int start_sock(struct sbx_monitor *m, void *ctx, int fd)
   return 0;
 }
 
+/* The supervisor's socket, named through an fd of the state directory: an
+ * engine's state path (/run/docker/runtime-runc/moby/<64 hex>/...) is
+ * longer than sun_path. */
+static int socket_address(const struct sbx_context *ctx, const char *id, struct sockaddr_un *addr,
+                          struct sbx_error *err)
+{
+  cleanup_free char *dir = sbx_state_dir(ctx, id);
+  int fd = dir ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+
+  if (fd < 0)
+    return sbx_fail(err, dir ? errno : ENOMEM, "audit.commands: the state directory");
+  addr->sun_family = AF_UNIX;
+  snprintf(addr->sun_path, sizeof addr->sun_path, "/proc/self/fd/%d/supervisor.sock", fd);
+  return fd;
+}
+
 int sbx_trail_prepare(const struct sbx_context *ctx, const char *id, struct sbx_monitor_spec *spec,
                       int *init_fd, struct sbx_error *err)
 {
-  cleanup_free char *path = sbx_state_file(ctx, id, "supervisor.sock");
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  struct sockaddr_un addr;
+  cleanup_close int dirfd = socket_address(ctx, id, &addr, err);
+  const char *path = addr.sun_path;
   struct sbx_monitor_source *from_init, *from_exec;
   struct sock_ctx *a = NULL, *b = NULL;
   struct trail *t = NULL;
   int pair[2] = { -1, -1 }, lsock = -1;
 
   *init_fd = -1;
-  if (path == NULL || strlen(path) >= sizeof addr.sun_path)
-    return sbx_fail(err, ENAMETOOLONG, "audit.commands: the supervisor's socket path");
-  strcpy(addr.sun_path, path);
+  if (dirfd < 0)
+    return -1;
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
     return sbx_fail(err, errno, "audit.commands: socketpair");
   lsock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -243,7 +259,7 @@ int sbx_trail_prepare(const struct sbx_context *ctx, const char *id, struct sbx_
     sbx_fail(err, errno, "audit.commands: listen on `%s`", path);
     goto fail;
   }
-  chmod(path, 0600);
+  fchmodat(dirfd, "supervisor.sock", 0600, 0);
   t = calloc(1, sizeof *t);
   a = calloc(1, sizeof *a);
   b = calloc(1, sizeof *b);
@@ -275,18 +291,17 @@ fail:
 
 int sbx_trail_connect(const struct sbx_context *ctx, const char *id, struct sbx_error *err)
 {
-  cleanup_free char *path = sbx_state_file(ctx, id, "supervisor.sock");
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  struct sockaddr_un addr;
+  cleanup_close int dirfd = socket_address(ctx, id, &addr, err);
   int fd;
 
-  if (path == NULL || strlen(path) >= sizeof addr.sun_path)
-    return sbx_fail(err, ENAMETOOLONG, "audit.commands: the supervisor's socket path");
-  strcpy(addr.sun_path, path);
+  if (dirfd < 0)
+    return -1;
   fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
     if (fd >= 0)
       close(fd);
-    return sbx_fail(err, errno, "audit.commands: the container's supervisor (`%s`)", path);
+    return sbx_fail(err, errno, "audit.commands: the supervisor of container `%s`", id);
   }
   return fd;
 }

@@ -282,3 +282,17 @@ EXPECTED
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"missing.jsonl"*"No such file"* ]]
 }
+
+@test "command trail: an engine-length state path (64-hex id) still works, exec included" {
+	policy '{"extends": "agent-safe"}'
+	id="$(printf '%064x' "$$")"
+	[ "$(printf '%s' "$SBX_ROOT/$id/supervisor.sock" | wc -c)" -gt 108 ]
+	set_args /bin/sleep 1000
+	run_bg sbx --policy "$BATS_TEST_TMPDIR/p.json" run -d "$id"
+	[ "$status" -eq 0 ]
+	run sbx exec "$id" /bin/echo long
+	[ "$output" = long ]
+	sbx delete -f "$id"
+	jq -se --arg id "$id" '[.[] | select(.container == $id and .event == "command_executed") | .argv]
+		== [["/bin/sleep", "1000"], ["/bin/echo", "long"]]' "$AUDIT"
+}
