@@ -819,12 +819,13 @@ static void choice_ok(const char *ann, const char *want_name)
 static void test_annotation_choice(void)
 {
   remove_text("policy.json");
-  /* no policy.json: agent-safe holds, and nothing looser may replace it */
+  /* no policy.json: agent-safe holds, and nothing looser may replace it (a
+   * policy without agent-safe's command trail, audit.commands, is looser too) */
   choice_refused("none", "agent-safe", "applies no overlay at all");
   choice_refused("full-access", "agent-safe",
-                 "filesystem.default: write is above the base policy's read (and 38 more errors)");
+                 "filesystem.default: write is above the base policy's read (and 39 more errors)");
   choice_refused("development", "agent-safe",
-                 "filesystem.default: write is above the base policy's read (and 6 more errors)");
+                 "filesystem.default: write is above the base policy's read (and 7 more errors)");
   /* at least as strict: the presets that are, agent-safe itself */
   choice_ok("strict", "strict");
   choice_ok("read-only", "read-only");
@@ -853,7 +854,7 @@ static void test_annotation_choice(void)
     "openFiles": 1024, "scratch": "1G"}, "env": {"deny": ["AWS_*", "*_KEY", "*_SECRET", "*_TOKEN",
     "*PASSWORD*", "*_CREDENTIALS"]}}));
   choice_refused("nosecrets", "agent-safe",
-                 "filesystem.rules: `**/.env*` (none, priority 100) of preset agent-safe is missing (and 23 more errors)");
+                 "filesystem.rules: `**/.env*` (none, priority 100) of preset agent-safe is missing (and 24 more errors)");
   write_text("policies/noenv.json", JSON({"extends": "agent-safe", "env": {"deny": []}}));
   /* (extends concatenates env.deny: a child cannot drop it; a document of
    * its own can) */
@@ -884,7 +885,7 @@ static void test_annotation_choice(void)
     sbx_policy_free(p);
   }
   choice_refused("full-access", "policy.json",
-                 "filesystem.default: write is above the base policy's read (and 38 more errors)");
+                 "filesystem.default: write is above the base policy's read (and 39 more errors)");
   /* the comparison is with policy.json: a site tighter than agent-safe */
   write_text("policy.json", JSON({"name": "site", "extends": "agent-safe", "limits": {"pids": 100}}));
   choice_refused("agent-safe", "site", "limits.pids: 256 is above the base policy's 100");
