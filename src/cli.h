@@ -39,5 +39,6 @@ int cli_ps(struct cli_globals *g, int argc, char **argv);
 int cli_events(struct cli_globals *g, int argc, char **argv);
 int cli_update(struct cli_globals *g, int argc, char **argv);
 int cli_policy(struct cli_globals *g, int argc, char **argv);
+int cli_audit(struct cli_globals *g, int argc, char **argv);
 
 #endif

@@ -12,6 +12,8 @@
 
 #include "cli.h"
 #include "oci_spec.h"
+#include "audit.h"
+#include "fs_policy_mounts.h"
 #include "net_policy.h"
 #include "policy.h"
 #include "utils.h"
@@ -199,6 +201,8 @@ static int policy_show_explain(struct cli_globals *g, int argc, char **argv, boo
     while (n && text[n - 1] == '\n')
       text[--n] = '\0';
     printf("%s\n", text);
+    if (!digest && !p->passthrough && p->audit_path && sbx_fs_policy_needed(p))
+      fprintf(stderr, "note: %s\n", sbx_audit_file_denied_unavailable);
     return 0;
   }
   for (int i = optind; i < argc; i++) {

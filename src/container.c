@@ -35,8 +35,10 @@
 #include "hooks.h"
 #include "init.h"
 #include "audit.h"
+#include "command_trail.h"
 #include "monitor.h"
 #include "mounts.h"
+#include "resource_watch.h"
 #include "fs_policy_mounts.h"
 #include "policy_apply.h"
 #include "policy_seccomp.h"
@@ -85,6 +87,9 @@ struct create {
   struct sbx_policy *policy_doc;
   struct sbx_seccomp_program policy_seccomp;
   char *fs_policy;            /* the policy for init, when it restricts files */
+  struct sbx_monitor_spec monitor; /* the supervisor's sources, before its fork */
+  int trail_fd;               /* init's end of the command trail's socket, or -1 */
+  bool trail_refused;         /* audit.commands, but the config has a NOTIFY agent */
 };
 
 static void create_release(struct create *c)
@@ -108,6 +113,9 @@ static void create_release(struct create *c)
   sbx_policy_effects_release(&c->policy);
   sbx_policy_free(c->policy_doc);
   free(c->fs_policy);
+  sbx_monitor_spec_release(&c->monitor);
+  if (c->trail_fd >= 0)
+    close(c->trail_fd);
 }
 
 /* The network rules left in a namespace that outlives the container. */
@@ -275,6 +283,70 @@ static int refuse_unsupported(const struct oci_linux *l, struct sbx_error *err)
   return 0;
 }
 
+/* path with its existing leading part made real (the log and its
+ * directory may not exist yet). */
+static char *real_prefix(const char *path)
+{
+  cleanup_free char *head = strdup(path);
+  char *slash, *real;
+
+  if (head == NULL)
+    return NULL;
+  while ((real = realpath(head, NULL)) == NULL && (slash = strrchr(head, '/')) && slash != head)
+    *slash = '\0';
+  if (real == NULL)
+    return strdup(path);
+  {
+    char *joined = sbx_strdup_printf("%s%s", real, path + strlen(head));
+    free(real);
+    return joined;
+  }
+}
+
+static bool path_within(const char *path, const char *dir)
+{
+  size_t n = strlen(dir);
+
+  return strcmp(dir, "/") == 0 ||
+         (strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/'));
+}
+
+/* The audit log must be out of the container's reach: not in its rootfs,
+ * not in (or holding) a directory the config binds in. */
+static int check_audit_path(struct create *c, struct sbx_error *err)
+{
+  const struct oci_config *cfg = c->config;
+  cleanup_free char *log = NULL, *dir = NULL;
+
+  if (!c->policy.active || c->policy.audit_path == NULL)
+    return 0;
+  log = real_prefix(c->policy.audit_path);
+  dir = log ? strdup(log) : NULL;
+  if (dir == NULL)
+    return sbx_fail(err, ENOMEM, "audit.path");
+  {
+    char *slash = strrchr(dir, '/');
+    slash[slash == dir ? 1 : 0] = '\0';
+  }
+  if (path_within(log, c->rootfs))
+    return sbx_invalid(err, "policy %s: audit.path: `%s` is inside the container's rootfs `%s`",
+                       c->policy.name, c->policy.audit_path, c->rootfs);
+  for (size_t i = 0; i < cfg->mounts_len; i++) {
+    const struct oci_mount *m = &cfg->mounts[i];
+    cleanup_free char *src = NULL;
+    bool bind = m->type && strcmp(m->type, "bind") == 0;
+    for (size_t j = 0; j < m->options_len && !bind; j++)
+      bind = strcmp(m->options[j], "bind") == 0 || strcmp(m->options[j], "rbind") == 0;
+    if (!bind || m->source == NULL || m->source[0] != '/' || (src = real_prefix(m->source)) == NULL)
+      continue;
+    if (path_within(log, src) || path_within(src, dir))
+      return sbx_invalid(err, "policy %s: audit.path: `%s` would be reachable in the container "
+                         "through mounts[%zu] (`%s` on `%s`)", c->policy.name,
+                         c->policy.audit_path, i, m->source, m->destination);
+  }
+  return 0;
+}
+
 static int check_config(struct create *c, struct sbx_error *err)
 {
   const struct oci_config *cfg = c->config;
@@ -320,7 +392,8 @@ static int check_config(struct create *c, struct sbx_error *err)
     return sbx_invalid(err, "hostname: setting it needs a uts namespace");
   if (resolve_caps(c, err) < 0 || sbx_sysctl_validate(cfg->linux_, err) < 0 ||
       sbx_process_check_lsm(cfg, err) < 0 || sbx_sched_check(p, cfg->linux_, err) < 0 ||
-      refuse_unsupported(cfg->linux_, err) < 0)
+      refuse_unsupported(cfg->linux_, err) < 0 ||
+      check_audit_path(c, err) < 0)
     return -1;
   /* Compiled here, so a bad filter fails before anything exists. */
   if (sbx_seccomp_compile(cfg->linux_->seccomp, &c->seccomp, err) < 0)
@@ -365,7 +438,7 @@ static void init_args(struct create *c, struct sbx_init_args *a, unsigned long f
     .new_cgroupns = (sbx_ns_new_flags(c->config->linux_) & CLONE_NEWCGROUP) != 0,
     .cgroup_path = c->cgroup_path, .mntns_fd = -1, .seccomp = c->seccomp,
     .policy_seccomp = c->policy_seccomp,
-    .fs_policy = c->fs_policy,
+    .fs_policy = c->fs_policy, .trail_fd = c->trail_fd,
   };
 }
 
@@ -398,6 +471,10 @@ static int spawn_init(struct create *c, struct sbx_error *err)
                                  .join_data = (void *)l };
   init_args(c, &c->spawn.args, flags);
   c->pid = sbx_spawn(&c->spawn, &c->sync, err);
+  if (c->trail_fd >= 0) {
+    close(c->trail_fd); /* init has it */
+    c->trail_fd = -1;
+  }
   if (c->pid < 0)
     return c->pid = 0, -1;
   sbx_log(c->ctx, SBX_LOG_DEBUG, "container %s: init is pid %d (clone flags %#lx%s)", c->id,
@@ -441,6 +518,9 @@ static int save_state(struct create *c, unsigned long long start_time, struct sb
     .cgroup_path = c->cgroup ? (char *)sbx_cgroup_path(c->cgroup) : NULL,
     .systemd_cgroup = c->ctx->systemd_cgroup, .policy = c->policy.active ? c->policy.name : NULL,
     .audit_path = c->policy.audit_path, .policy_seccomp = c->policy.seccomp,
+    .policy_digest = c->policy.active ? c->policy.digest : NULL,
+    .audit_max_bytes = c->policy.audit_max_bytes,
+    .audit_commands = c->policy.active && c->policy.audit_commands && !c->trail_refused,
   };
 
   if (sbx_write_file_atomic(config_copy, c->config_text, c->config_len, 0600, err) < 0)
@@ -459,22 +539,47 @@ static int save_state(struct create *c, unsigned long long start_time, struct sb
 /* The policy's timeout and lifetime: a watcher that outlives create. */
 static int watch_limits(struct create *c, unsigned long long start_time, struct sbx_error *err)
 {
-  struct sbx_monitor_spec m = {
-    .id = c->id, .init_pid = c->pid, .init_start_time = start_time,
-    .cgroup_path = c->cgroup_path, .timeout_s = c->policy.timeout_s,
-    .lifetime_s = c->policy.lifetime_s,
-    .audit = { .path = c->policy.audit_path, .container_id = c->id, .policy = c->policy.name },
-  };
+  struct sbx_monitor_spec *m = &c->monitor;
+  int ret;
 
   if (!c->policy.active)
     return 0;
-  return sbx_monitor_spawn(c->ctx, &m, err);
+  m->id = c->id, m->init_pid = c->pid, m->init_start_time = start_time;
+  m->cgroup_path = c->cgroup_path;
+  m->timeout_s = c->policy.timeout_s, m->lifetime_s = c->policy.lifetime_s;
+  m->audit = (struct sbx_audit_target){ .path = c->policy.audit_path, .container_id = c->id,
+                                        .policy = c->policy.name, .digest = c->policy.digest,
+                                        .max_bytes = c->policy.audit_max_bytes };
+  if (m->audit.path && sbx_resource_watch_add(m, c->cgroup_path, err) < 0)
+    return -1;
+  ret = sbx_monitor_spawn(c->ctx, m, err);
+  /* The supervisor has its copies of the sources' fds now. */
+  sbx_monitor_spec_release(m);
+  return ret;
+}
+
+/* audit.commands: the trail's sockets, before init is spawned with its end.
+ * A config NOTIFY agent excludes it (one listener per filter chain). */
+static int prepare_trail(struct create *c, struct sbx_error *err)
+{
+  if (!c->policy.active || !c->policy.audit_commands)
+    return 0;
+  if (c->seccomp.notify) {
+    c->trail_refused = true;
+    sbx_log(c->ctx, SBX_LOG_WARNING,
+            "audit.commands: off for container %s: its seccomp has a NOTIFY agent (the kernel "
+            "allows one listener per filter chain); only agentsbx exec is recorded",
+            c->id);
+    return 0;
+  }
+  return sbx_trail_prepare(c->ctx, c->id, &c->monitor, &c->trail_fd, err);
 }
 
 static void audit_created(struct create *c)
 {
   struct sbx_audit_target t = { .path = c->policy.audit_path, .container_id = c->id,
-                                .policy = c->policy.name };
+                                .policy = c->policy.name, .digest = c->policy.digest,
+                                .max_bytes = c->policy.audit_max_bytes };
   struct sbx_audit_field fields[] = {
     { "digest", SBX_AUDIT_STRING, .string = c->policy.digest },
     { "bundle", SBX_AUDIT_STRING, .string = c->bundle },
@@ -482,8 +587,26 @@ static void audit_created(struct create *c)
   };
   cleanup_error struct sbx_error err = { 0 };
 
+  struct sbx_audit_field off[] = {
+    { "feature", SBX_AUDIT_STRING, .string = "commands" },
+    { "reason", SBX_AUDIT_STRING,
+      .string = "the config's seccomp has a NOTIFY agent: the kernel allows one listener per "
+                "filter chain, so only agentsbx exec is recorded" },
+  };
+
   if (c->policy.active && sbx_audit(&t, "container_created", fields, 3, &err) < 0)
     sbx_log(c->ctx, SBX_LOG_WARNING, "audit: %s", err.msg);
+  struct sbx_audit_field no_files[] = {
+    { "feature", SBX_AUDIT_STRING, .string = "file_denied" },
+    { "reason", SBX_AUDIT_STRING, .string = sbx_audit_file_denied_unavailable },
+  };
+
+  if (c->policy.active && c->trail_refused)
+    sbx_audit(&t, "audit_unavailable", off, 2, NULL);
+  if (c->policy.active && c->policy.audit_path && c->fs_policy) {
+    sbx_audit(&t, "audit_unavailable", no_files, 2, NULL);
+    sbx_log(c->ctx, SBX_LOG_INFO, "audit: %s", sbx_audit_file_denied_unavailable);
+  }
 }
 
 /* The Landlock grants init applied to itself, for every exec to apply. */
@@ -659,7 +782,7 @@ int sbx_container_create(const struct sbx_context *ctx, const char *id,
                          struct sbx_error *err)
 {
   struct create c = { .ctx = ctx, .id = id, .opts = opts, .sync = -1, .fifo_fd = -1,
-                      .console_fd = -1, .lock_fd = -1 };
+                      .console_fd = -1, .lock_fd = -1, .trail_fd = -1 };
   int ret = -1;
 
   if (sbx_validate_id(id, err) < 0 || load_config(&c, err) < 0 || apply_policy(&c, err) < 0 ||
@@ -669,7 +792,8 @@ int sbx_container_create(const struct sbx_context *ctx, const char *id,
     goto out;
   c.state_dir_made = true;
   if (sbx_state_save_cgroup(ctx, id, c.cgroup_path, err) < 0 || make_fifo(&c, err) < 0 ||
-      connect_console(&c, err) < 0 || bind_rootfs_in_host_namespace(&c, err) < 0)
+      connect_console(&c, err) < 0 || bind_rootfs_in_host_namespace(&c, err) < 0 ||
+      prepare_trail(&c, err) < 0)
     goto fail;
   if (spawn_init(&c, err) < 0)
     goto fail;
@@ -693,7 +817,8 @@ static void audit_event(const struct sbx_context *ctx, const struct sbx_state *s
                         const char *event, const struct sbx_audit_field *fields, size_t n)
 {
   struct sbx_audit_target t = { .path = st->audit_path, .container_id = st->id,
-                                .policy = st->policy };
+                                .policy = st->policy, .digest = st->policy_digest,
+                                .max_bytes = st->audit_max_bytes };
   cleanup_error struct sbx_error err = { 0 };
 
   if (sbx_audit(&t, event, fields, n, &err) < 0)
@@ -707,15 +832,21 @@ static void audit_deleted(const struct sbx_context *ctx, const struct sbx_state 
   unsigned long long ooms = 0, cpu_ns = 0, peak = 0;
   struct sbx_audit_field oom[] = { { "violation", SBX_AUDIT_STRING, .string = "oom" },
                                    { "count", SBX_AUDIT_INT } };
-  struct sbx_audit_field usage[3] = {
+  struct sbx_audit_field usage[4] = {
     { "wall_time_ms", SBX_AUDIT_INT }, { "cpu_time_ns", SBX_AUDIT_INT },
     { "peak_memory_bytes", SBX_AUDIT_INT },
+    /* counted by the supervisor (stopped before this), suppressed lines included */
+    { "counts", SBX_AUDIT_RAW, .string = "null" },
   };
+  cleanup_free char *counts_file = sbx_state_file(ctx, st->id, "audit-counts.json");
+  cleanup_free char *counts = NULL;
   struct timespec now;
 
   if (st->audit_path == NULL)
     return;
-  if (st->cgroup_path && sbx_cgroup_oom_count(st->cgroup_path, &ooms, NULL) == 0 && ooms) {
+  /* Without a supervisor (its counts), OOM kills are told here, in sum. */
+  if (counts_file && access(counts_file, F_OK) != 0 && st->cgroup_path &&
+      sbx_cgroup_oom_count(st->cgroup_path, &ooms, NULL) == 0 && ooms) {
     oom[1].integer = (int64_t)ooms;
     audit_event(ctx, st, "resource_violation", oom, 2);
   }
@@ -725,7 +856,9 @@ static void audit_deleted(const struct sbx_context *ctx, const struct sbx_state 
   usage[0].integer = sbx_ms_since_rfc3339(st->created, &now);
   usage[1].integer = (int64_t)cpu_ns;
   usage[2].integer = (int64_t)peak;
-  audit_event(ctx, st, "container_deleted", usage, 3);
+  if (counts_file && sbx_read_file(counts_file, &counts, NULL, NULL) == 0 && counts[0] == '{')
+    usage[3].string = counts;
+  audit_event(ctx, st, "container_deleted", usage, 4);
 }
 
 static int load_config_copy(const struct sbx_context *ctx, const char *id,

@@ -18,6 +18,7 @@
 #include "console.h"
 #include "container.h"
 #include "audit.h"
+#include "command_trail.h"
 #include "namespaces.h"
 #include "fs_policy_mounts.h"
 #include "policy_apply.h"
@@ -243,9 +244,10 @@ static void audit_exec(const struct exec_run *r)
 {
   const struct oci_process *p = r->config->process;
   struct sbx_audit_target t = { .path = r->st.audit_path, .container_id = r->st.id,
-                                .policy = r->st.policy };
+                                .policy = r->st.policy, .digest = r->st.policy_digest,
+                                .max_bytes = r->st.audit_max_bytes };
   struct sbx_audit_field fields[] = {
-    { "args", SBX_AUDIT_STRINGS, .strings = p->args },
+    { "argv", SBX_AUDIT_STRINGS, .strings = p->args },
     { "uid", SBX_AUDIT_INT, .integer = p->user.uid },
     { "gid", SBX_AUDIT_INT, .integer = p->user.gid },
     { "pid", SBX_AUDIT_INT, .integer = r->pid },
@@ -290,7 +292,13 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
                                  &r->policy_seccomp, err) < 0)
     return -1;
   sp.args.policy_seccomp = r->policy_seccomp;
+  /* The command trail: an exec it could not record does not run. */
+  sp.args.trail_fd = -1;
+  if (r->st.audit_commands && (sp.args.trail_fd = sbx_trail_connect(r->ctx, r->st.id, err)) < 0)
+    return -1;
   r->pid = sbx_spawn(&sp, &r->sync, err);
+  if (sp.args.trail_fd >= 0)
+    close(sp.args.trail_fd);
   if (r->pid < 0) {
     r->pid = 0;
     return -1;
@@ -315,8 +323,30 @@ static int start_process(struct exec_run *r, struct sbx_error *err)
     return sbx_fail(err, ENOMEM, "state");
   if (sbx_sync_send(r->sync, SYNC_DONE, 0, state, strlen(state)) < 0)
     return sbx_fail(err, errno, "sync with the exec process");
-  audit_exec(r);
+  /* With the trail, the supervisor records the process's execve itself. */
+  if (!r->st.audit_commands)
+    audit_exec(r);
   return 0;
+}
+
+/* When it ends (exec without -d): its exit status and how long it ran. */
+static void audit_exec_exit(const struct exec_run *r, int exit_code, const struct timespec *began)
+{
+  struct sbx_audit_target t = { .path = r->st.audit_path, .container_id = r->st.id,
+                                .policy = r->st.policy, .digest = r->st.policy_digest,
+                                .max_bytes = r->st.audit_max_bytes };
+  struct timespec now;
+  struct sbx_audit_field fields[] = {
+    { "process", SBX_AUDIT_STRING, .string = "exec" },
+    { "pid", SBX_AUDIT_INT, .integer = r->pid },
+    { "argv", SBX_AUDIT_STRINGS, .strings = r->config->process->args },
+    { "exit_code", SBX_AUDIT_INT, .integer = exit_code },
+    { "duration_ms", SBX_AUDIT_INT },
+  };
+
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  fields[4].integer = (now.tv_sec - began->tv_sec) * 1000 + (now.tv_nsec - began->tv_nsec) / 1000000;
+  sbx_audit(&t, "process_exited", fields, 5, NULL);
 }
 
 int sbx_container_exec(const struct sbx_context *ctx, const char *id,
@@ -325,6 +355,7 @@ int sbx_container_exec(const struct sbx_context *ctx, const char *id,
   struct exec_run r = { .ctx = ctx, .o = o, .pidfd = -1, .mntns_fd = -1, .console_fd = -1,
                         .sync = -1 };
   struct sbx_supervisor s;
+  struct timespec began;
   bool supervising = false;
   int ret = -1;
 
@@ -348,7 +379,10 @@ int sbx_container_exec(const struct sbx_context *ctx, const char *id,
     }
     goto out_supervise;
   }
+  clock_gettime(CLOCK_MONOTONIC, &began);
   ret = supervising ? sbx_supervise_wait(&s, r.pid, exit_code, err) : 0;
+  if (supervising && ret == 0)
+    audit_exec_exit(&r, *exit_code, &began);
 out_supervise:
   if (supervising)
     sbx_supervise_end(&s);

@@ -23,6 +23,7 @@
 #include "fs_policy_mounts.h"
 #include "fs_resolve.h"
 #include "hooks.h"
+#include "command_trail.h"
 #include "landlock.h"
 #include "mounts.h"
 #include "network.h"
@@ -101,14 +102,15 @@ static int install_seccomp(const struct sbx_init_args *a, int agent, const char 
   /* The policy's layer stacks on the config's: the kernel applies both. */
   if (a->policy_seccomp.bpf && sbx_seccomp_install(&a->policy_seccomp, &unused, err) < 0)
     return -1;
-  if (a->seccomp.bpf == NULL)
-    return 0;
-  if (sbx_seccomp_install(&a->seccomp, &listener, err) < 0)
+  if (a->seccomp.bpf && sbx_seccomp_install(&a->seccomp, &listener, err) < 0)
     return -1;
-  if (listener < 0)
-    return 0;
-  return sbx_seccomp_send_listener(agent, listener, state_json,
-                                   s && s->listener_metadata ? s->listener_metadata : "", err);
+  if (listener >= 0 &&
+      sbx_seccomp_send_listener(agent, listener, state_json,
+                                s && s->listener_metadata ? s->listener_metadata : "", err) < 0)
+    return -1;
+  /* Last, so that every later execve (the user process's included) is
+   * recorded; the runtime asks for it only without a config NOTIFY agent. */
+  return a->trail_fd >= 0 ? sbx_trail_install(a->trail_fd, err) : 0;
 }
 
 /* NOTIFY: connect to the agent while its host path is still reachable. */
@@ -473,7 +475,7 @@ fail_sync:
 #define WIRE_SECCOMP 6
 #define WIRE_POLICY_SECCOMP 7
 struct init_wire {
-  int32_t fifo_fd, console_fd, preserve_fds, mntns_fd;
+  int32_t fifo_fd, console_fd, preserve_fds, mntns_fd, trail_fd;
   uint32_t seccomp_flags, policy_seccomp_flags;
   uint8_t seccomp_notify, unused;
   uint8_t no_pivot, no_new_keyring, new_userns, in_userns, new_cgroupns, exec_mode;
@@ -494,7 +496,7 @@ int sbx_init_args_send(int fd, const struct sbx_init_args *a, struct sbx_error *
                                    a->seccomp.bpf, a->policy_seccomp.bpf };
   struct init_wire w = {
     .fifo_fd = a->fifo_fd, .console_fd = a->console_fd, .preserve_fds = a->preserve_fds,
-    .mntns_fd = a->mntns_fd, .no_pivot = a->no_pivot, .no_new_keyring = a->no_new_keyring, .new_userns = a->new_userns,
+    .mntns_fd = a->mntns_fd, .trail_fd = a->trail_fd, .no_pivot = a->no_pivot, .no_new_keyring = a->no_new_keyring, .new_userns = a->new_userns,
     .in_userns = a->in_userns, .new_cgroupns = a->new_cgroupns, .caps = a->caps,
     .exec_mode = a->exec_mode, .seccomp_flags = a->seccomp.flags,
     .seccomp_notify = a->seccomp.notify, .policy_seccomp_flags = a->policy_seccomp.flags,
@@ -545,7 +547,7 @@ static int init_args_recv(int fd, struct sbx_init_args *a, char **data, struct s
     .sync_fd = fd, .fifo_fd = w.fifo_fd, .console_fd = w.console_fd,
     .preserve_fds = w.preserve_fds, .no_pivot = w.no_pivot, .no_new_keyring = w.no_new_keyring,
     .new_userns = w.new_userns, .in_userns = w.in_userns, .new_cgroupns = w.new_cgroupns,
-    .caps = w.caps, .exec_mode = w.exec_mode, .mntns_fd = w.mntns_fd,
+    .caps = w.caps, .exec_mode = w.exec_mode, .mntns_fd = w.mntns_fd, .trail_fd = w.trail_fd,
     .fs_policy = parts[4], .landlock_plan = parts[5],
     .seccomp = { .bpf = w.len[WIRE_SECCOMP] ? (void *)parts[WIRE_SECCOMP] : NULL,
                  .len = w.len[WIRE_SECCOMP], .flags = w.seccomp_flags,
@@ -590,6 +592,7 @@ void sbx_init_exec(const struct sbx_init_args *a, int exe_fd)
   keep_across_exec(a->sync_fd);
   keep_across_exec(a->fifo_fd);
   keep_across_exec(a->console_fd);
+  keep_across_exec(a->trail_fd);
   if (a->exec_mode)
     keep_across_exec(a->mntns_fd);
   syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
@@ -621,6 +624,8 @@ void sbx_init_main(const char *sync_fd_arg)
     fcntl(a.fifo_fd, F_SETFD, FD_CLOEXEC);
   if (a.console_fd >= 0)
     fcntl(a.console_fd, F_SETFD, FD_CLOEXEC);
+  if (a.trail_fd >= 0)
+    fcntl(a.trail_fd, F_SETFD, FD_CLOEXEC);
   if (a.exec_mode)
     exec_run(&a);
   init_run(&a);

@@ -35,6 +35,8 @@ struct sbx_init_args {
                                  exec, else "" */
   const char *landlock_plan;  /* exec: the container's Landlock grants
                                  (landlock.h text form), else "" */
+  int trail_fd;               /* audit.commands: where the command trail's
+                                 listener goes (command_trail.h), or -1 */
   int mntns_fd;               /* exec: the container's mount namespace,
                                  joined after the re-exec (whose loader and
                                  libraries are the host's), or -1 */

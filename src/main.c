@@ -41,6 +41,7 @@ static const struct {
   { "update", cli_update, "change a running container's resources" },
   { "spec", cli_spec, "write a default config.json" },
   { "policy", cli_policy, "check, show and explain agent sandbox policies" },
+  { "audit", cli_audit, "print an audit log as a table (or JSON), following it" },
   { "features", cli_features, "print the features this runtime implements" },
 };
 

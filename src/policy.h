@@ -114,6 +114,12 @@ enum {
   SBX_PK_NET_MAX_CONN = 1u << 29, SBX_PK_NET_DNS_UPSTREAM = 1u << 30,
 };
 
+/* Past the 32 bits of the enum (present is 64 bits wide). */
+#define SBX_PK_AUDIT_COMMANDS (1ull << 31)
+#define SBX_PK_AUDIT_MAX_BYTES (1ull << 32)
+
+#define SBX_AUDIT_DEFAULT_MAX_BYTES (64LL << 20)
+
 struct sbx_policy {
   char *name;                /* "agent-safe", a file policy's name or its path */
   bool passthrough;          /* the preset `none`: apply no overlay at all (exact runc) */
@@ -152,13 +158,15 @@ struct sbx_policy {
   struct sbx_policy_env env;
   struct sbx_policy_limits limits;
   char *audit_path;          /* NULL: no audit log */
+  bool audit_commands;       /* the command trail (command_executed of every exec) */
+  int64_t audit_max_bytes;   /* the log is rotated to PATH.1 beyond this size */
 
   /* Provenance, not part of the document (nor of the digest). */
   enum sbx_policy_source source;
   char *source_detail;       /* "preset NAME" or the file the chain started from */
   bool tightened;            /* agentsbx.policy.tighten was applied */
   char *extends;             /* parsed documents only: the parent's name */
-  unsigned present;          /* parsed documents only: SBX_PK_* */
+  uint64_t present;          /* parsed documents only: SBX_PK_* */
 };
 
 struct sbx_policy *sbx_policy_new(void);

@@ -204,6 +204,8 @@ int sbx_policy_apply(const struct sbx_policy *p, struct oci_config *c, const cha
   fx->lifetime_s = p->limits.lifetime;
   fx->name = strdup(p->name ? p->name : "");
   fx->audit_path = p->audit_path ? strdup(p->audit_path) : NULL;
+  fx->audit_commands = p->audit_commands && p->audit_path;
+  fx->audit_max_bytes = p->audit_max_bytes;
   fx->digest = sbx_policy_digest(p, err);
   if (fx->name == NULL || fx->digest == NULL)
     return fx->digest ? sbx_fail(err, ENOMEM, "policy") : -1;

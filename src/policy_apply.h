@@ -28,6 +28,8 @@ struct sbx_policy_effects {
   char *name;
   char *digest;
   char *audit_path;              /* NULL: no audit */
+  bool audit_commands;           /* the command trail */
+  int64_t audit_max_bytes;
 };
 
 /* The policy that holds for a container with this config (its

@@ -102,6 +102,7 @@ struct sbx_policy *sbx_policy_new(void)
   p->seccomp = SBX_SECCOMP_CONFIG;
   p->env.inherit = SBX_ENV_INHERIT_ALL;
   p->limits = (struct sbx_policy_limits){ -1, -1, -1, -1, -1, -1, -1, -1 };
+  p->audit_max_bytes = SBX_AUDIT_DEFAULT_MAX_BYTES;
   p->source = SBX_POLICY_FROM_DEFAULT;
   return p;
 }
@@ -958,6 +959,26 @@ static void parse_audit_key(struct pctx *c, const char *k, yajl_val v, void *dat
   struct sbx_policy *p = data;
   char *s;
 
+  if (strcmp(k, "commands") == 0) {
+    if (get_bool(c, v, &p->audit_commands))
+      p->present |= SBX_PK_AUDIT_COMMANDS;
+    return;
+  }
+  if (strcmp(k, "maxBytes") == 0) {
+    int64_t n = -1;
+    if (YAJL_IS_NUMBER(v) ? !get_int64(c, v, &n)
+                          : !YAJL_IS_STRING(v) || !sbx_policy_parse_size(v->u.string, &n)) {
+      want(c, v, false, "a size (\"64M\", bytes)");
+      return;
+    }
+    if (n < 4096) {
+      perr(c, "must be at least 4096 bytes");
+      return;
+    }
+    p->audit_max_bytes = n;
+    p->present |= SBX_PK_AUDIT_MAX_BYTES;
+    return;
+  }
   p->present |= SBX_PK_AUDIT_PATH;
   if (YAJL_IS_NULL(v))
     return;
@@ -981,7 +1002,7 @@ static void parse_top_key(struct pctx *c, const char *k, yajl_val v, void *data)
   static const char *const env_keys[] = { "inherit", "allow", "deny", "set", NULL };
   static const char *const limit_keys[] = { "memory", "cpus", "pids", "openFiles", "fileSize",
                                             "timeout", "lifetime", "scratch", NULL };
-  static const char *const audit_keys[] = { "path", NULL };
+  static const char *const audit_keys[] = { "path", "commands", "maxBytes", NULL };
   struct sbx_policy *p = data;
   int64_t n;
   int i;
@@ -1332,6 +1353,10 @@ char *sbx_policy_to_json(const struct sbx_policy *p, bool pretty, struct sbx_err
   yajl_gen_map_open(g);
   gen_str(g, "path");
   gen_str_or_null(g, p->audit_path);
+  gen_str(g, "commands");
+  yajl_gen_bool(g, p->audit_commands);
+  gen_str(g, "maxBytes");
+  gen_size(g, p->audit_max_bytes);
   yajl_gen_map_close(g);
 
   yajl_gen_map_close(g);

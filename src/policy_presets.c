@@ -48,7 +48,8 @@
   "noNewPrivileges": true,                                                     \
   "seccomp": "default",                                                        \
   "limits": {"memory": "1G", "pids": 256, "openFiles": 1024, "timeout": null, \
-             "scratch": "1G"})
+             "scratch": "1G"}, \
+  "audit": {"commands": true})
 
 static const struct sbx_policy_preset presets[] = {
   { "agent-safe",

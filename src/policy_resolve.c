@@ -208,7 +208,7 @@ static bool env_set_merge(struct sbx_policy_env *e, char *const *names, char *co
  * merges, limits per key, everything else replaces. */
 static bool overlay(struct sbx_policy *r, const struct sbx_policy *d)
 {
-  unsigned k = d->present;
+  uint64_t k = d->present;
   bool ok = true;
 
   if (k & SBX_PK_ANNOTATIONS)
@@ -280,6 +280,10 @@ static bool overlay(struct sbx_policy *r, const struct sbx_policy *d)
     r->audit_path = d->audit_path ? strdup(d->audit_path) : NULL;
     ok = ok && (d->audit_path == NULL || r->audit_path != NULL);
   }
+  if (k & SBX_PK_AUDIT_COMMANDS)
+    r->audit_commands = d->audit_commands;
+  if (k & SBX_PK_AUDIT_MAX_BYTES)
+    r->audit_max_bytes = d->audit_max_bytes;
   return ok;
 }
 
@@ -343,7 +347,7 @@ static int resolve_loaded(struct chain *ch, struct loaded *l, struct sbx_policy 
      * under none every policy is at least as strict) is how a file selects
      * the preset none; anything more would be meaningless. */
     if (r->passthrough &&
-        (doc->present & ~(unsigned)(SBX_PK_NAME | SBX_PK_EXTENDS | SBX_PK_ANNOTATIONS |
+        (doc->present & ~(uint64_t)(SBX_PK_NAME | SBX_PK_EXTENDS | SBX_PK_ANNOTATIONS |
                                     SBX_PK_SELECTABLE)) == 0) {
       r->annotations = (doc->present & SBX_PK_ANNOTATIONS) ? doc->annotations : r->annotations;
     } else if (r->passthrough) {
@@ -637,7 +641,7 @@ static bool same_strv(char *const *a, size_t na, char *const *b, size_t nb)
  * (a replacing policy must keep the base's), blockPrivate only on,
  * maxConnections only smaller, dns.upstream unchanged. */
 static void check_net_not_looser(struct tctx *t, const struct sbx_policy *base,
-                                 const struct sbx_policy *d, unsigned k, bool replaces)
+                                 const struct sbx_policy *d, uint64_t k, bool replaces)
 {
   char a[64];
 
@@ -681,7 +685,7 @@ static void check_net_not_looser(struct tctx *t, const struct sbx_policy *base,
  * added to base's.  A policy the annotation chose (replaces true) takes
  * base's place: what it leaves out of base's is checked too. */
 static void check_not_looser(struct tctx *t, const struct sbx_policy *base,
-                             const struct sbx_policy *d, unsigned k, bool replaces)
+                             const struct sbx_policy *d, uint64_t k, bool replaces)
 {
   char a[64], b[64];
 
@@ -768,12 +772,17 @@ static void check_not_looser(struct tctx *t, const struct sbx_policy *base,
       !(d->audit_path == NULL && base->audit_path == NULL))
     tfail(t, "audit.path: %s", replaces ? "differs from the base policy's"
                                         : "cannot be changed by a tighten document");
+  if ((k & SBX_PK_AUDIT_COMMANDS) && !d->audit_commands && base->audit_commands)
+    tfail(t, "audit.commands: false would turn off the base policy's command trail");
+  if ((k & SBX_PK_AUDIT_MAX_BYTES) && d->audit_max_bytes != base->audit_max_bytes)
+    tfail(t, "audit.maxBytes: %s", replaces ? "differs from the base policy's"
+                                            : "cannot be changed by a tighten document");
 }
 
 static bool apply_tighten(struct tctx *t, const struct sbx_policy *base,
                           const struct sbx_policy *d, struct sbx_policy *r)
 {
-  unsigned k = d->present;
+  uint64_t k = d->present;
 
   if (k & SBX_PK_EXTENDS)
     tfail(t, "extends: not allowed in a tighten document");
@@ -789,7 +798,7 @@ static bool apply_tighten(struct tctx *t, const struct sbx_policy *base,
   /* Everything checked: the result is base with d laid over it, except
    * that env.allow only applies where it is kept and NNP only goes up. */
   struct sbx_policy copy = *d;
-  copy.present &= ~(unsigned)(SBX_PK_NAME | SBX_PK_ANNOTATIONS | SBX_PK_EXTENDS | SBX_PK_SELECTABLE);
+  copy.present &= ~(uint64_t)(SBX_PK_NAME | SBX_PK_ANNOTATIONS | SBX_PK_EXTENDS | SBX_PK_SELECTABLE);
   if (!overlay(r, &copy))
     return false;
   /* a tighten's allow narrows: it replaces the base's list (each entry was
@@ -871,7 +880,7 @@ void sbx_policy_request_annotations(struct sbx_policy_request *req, const struct
 static int check_selectable(const struct sbx_policy *dflt, const struct sbx_policy *chosen,
                             const char *name, const char *system_path, struct sbx_error *err)
 {
-  const unsigned keys = ~(unsigned)(SBX_PK_NAME | SBX_PK_ANNOTATIONS | SBX_PK_EXTENDS |
+  const uint64_t keys = ~(uint64_t)(SBX_PK_NAME | SBX_PK_ANNOTATIONS | SBX_PK_EXTENDS |
                                     SBX_PK_SELECTABLE);
   struct sbx_diags errs = { 0 };
   struct tctx t = { .errs = &errs };

@@ -171,6 +171,10 @@ int sbx_state_save(const struct sbx_context *ctx, const struct sbx_state *st,
   yajl_gen_bool(g, st->systemd_cgroup);
   gen_string(g, "policy", st->policy);
   gen_string(g, "audit_path", st->audit_path);
+  gen_string(g, "policy_digest", st->policy_digest);
+  gen_integer(g, "audit_max_bytes", st->audit_max_bytes);
+  yajl_gen_string(g, (const unsigned char *)"audit_commands", 14);
+  yajl_gen_bool(g, st->audit_commands);
   gen_integer(g, "policy_seccomp", st->policy_seccomp);
   yajl_gen_map_close(g);
   yajl_gen_get_buf(g, &buf, &len);
@@ -237,6 +241,12 @@ int sbx_state_load(const struct sbx_context *ctx, const char *id, struct sbx_sta
   st->systemd_cgroup = YAJL_IS_TRUE(yajl_tree_get(root, sd_path, yajl_t_true));
   st->policy = dup_string(root, "policy");
   st->audit_path = dup_string(root, "audit_path");
+  st->policy_digest = dup_string(root, "policy_digest");
+  st->audit_max_bytes = get_integer(root, "audit_max_bytes");
+  {
+    const char *ac_path[] = { "audit_commands", NULL };
+    st->audit_commands = YAJL_IS_TRUE(yajl_tree_get(root, ac_path, yajl_t_true));
+  }
   st->policy_seccomp = (int)get_integer(root, "policy_seccomp");
   yajl_tree_free(root);
   if (st->id == NULL)
@@ -313,6 +323,7 @@ void sbx_state_release(struct sbx_state *st)
   free(st->cgroup_path);
   free(st->policy);
   free(st->audit_path);
+  free(st->policy_digest);
   memset(st, 0, sizeof *st);
 }
 

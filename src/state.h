@@ -24,6 +24,9 @@ struct sbx_state {
   bool systemd_cgroup;
   char *policy;                     /* name of the effective policy; NULL: none */
   char *audit_path;                 /* the policy's audit log; NULL: none */
+  char *policy_digest;              /* the effective policy's digest; NULL: none */
+  int64_t audit_max_bytes;          /* the log's rotation size; 0: the default */
+  bool audit_commands;              /* the command trail runs (command_trail.h) */
   int policy_seccomp;               /* enum sbx_seccomp_mode of the policy */
 };
 

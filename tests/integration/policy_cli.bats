@@ -189,7 +189,7 @@ bundle_with() {
 	bundle_with '{"agentsbx.policy": "development"}'
 	run "$AGENTSBX" policy show --bundle "$PB"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"filesystem.default: write is above the base policy's read (and 6 more errors)"* ]]
+	[[ "$output" == *"filesystem.default: write is above the base policy's read (and 7 more errors)"* ]]
 	bundle_with '{"agentsbx.policy": "view-only"}'
 	run "$AGENTSBX" policy show --bundle "$PB"
 	[ "$status" -eq 0 ]

@@ -251,6 +251,16 @@ static void test_parse_errors(void)
        "f.json: limits.lifetime: expected a duration (\"300s\", \"15m\", \"6h\") or null, got a boolean",
        "f.json: limits.disk: unknown key");
   ERRS(JSON({"audit": {"path": "audit.jsonl"}}), "f.json: audit.path: `audit.jsonl` is not an absolute path");
+  ERRS(JSON({"audit": {"commands": "yes", "maxBytes": 100, "rotate": 1}}),
+       "f.json: audit.commands: expected a boolean, got a string",
+       "f.json: audit.maxBytes: must be at least 4096 bytes",
+       "f.json: audit.rotate: unknown key");
+  ERRS(JSON({"audit": {"maxBytes": "lots"}}),
+       "f.json: audit.maxBytes: expected a size (\"64M\", bytes), got a string");
+  {
+    cleanup_policy struct sbx_policy *m = parse_ok(JSON({"audit": {"maxBytes": "1M", "commands": true}}));
+    CHECK(m && m->audit_max_bytes == 1 << 20 && m->audit_commands);
+  }
   ERRS(JSON({"extends": "../etc/x"}),
        "f.json: extends: `../etc/x` is not a policy name (letters, digits, '.', '-', '_')");
   ERRS(JSON({"name": ""}), "f.json: name: a name is 1 to 128 printable characters");
@@ -303,6 +313,14 @@ static void test_presets(void)
   CHECK(!a->exec_restricted);
   CHECK(a->annotations);
   CHECK(a->audit_path == NULL);
+  CHECK(a->audit_commands);
+  CHECK_INT(a->audit_max_bytes, 64LL << 20);
+  {
+    cleanup_policy struct sbx_policy *s = load_ok("strict");
+    cleanup_policy struct sbx_policy *f = load_ok("full-access");
+    CHECK(s && s->audit_commands);
+    CHECK(f && !f->audit_commands);
+  }
   CHECK_INT(sbx_policy_permission(a, "/tmp/x", NULL), SBX_PERM_WRITE);
   CHECK_INT(sbx_policy_permission(a, "/var/tmp", NULL), SBX_PERM_WRITE);
   CHECK_INT(sbx_policy_permission(a, "/run/lock/x", NULL), SBX_PERM_WRITE);
@@ -661,6 +679,9 @@ static void test_tighten(void)
   sbx_policy_free(t);
   t = tighten_ok("agent-safe", "{}");
   sbx_policy_free(t);
+  t = tighten_ok("full-access", JSON({"audit": {"commands": true}}));
+  CHECK(t && t->audit_commands);
+  sbx_policy_free(t);
 
   /* refused */
   REFUSED("agent-safe", JSON({"capabilities": {"allow": ["CAP_SYS_ADMIN"]}}),
@@ -693,6 +714,9 @@ static void test_tighten(void)
           "agentsbx.policy.tighten: limits.timeout: 1h is above the base policy's 15m");
   REFUSED("agent-safe", JSON({"audit": {"path": "/tmp/a.jsonl"}}),
           "agentsbx.policy.tighten: audit.path: cannot be changed by a tighten document");
+  REFUSED("agent-safe", JSON({"audit": {"commands": false, "maxBytes": "1M"}}),
+          "agentsbx.policy.tighten: audit.commands: false would turn off the base policy's command trail",
+          "agentsbx.policy.tighten: audit.maxBytes: cannot be changed by a tighten document");
   REFUSED("agent-safe", JSON({"extends": "strict", "name": "x", "annotations": false}),
           "agentsbx.policy.tighten: extends: not allowed in a tighten document",
           "agentsbx.policy.tighten: name: not allowed in a tighten document",
@@ -795,12 +819,13 @@ static void choice_ok(const char *ann, const char *want_name)
 static void test_annotation_choice(void)
 {
   remove_text("policy.json");
-  /* no policy.json: agent-safe holds, and nothing looser may replace it */
+  /* no policy.json: agent-safe holds, and nothing looser may replace it (a
+   * policy without agent-safe's command trail, audit.commands, is looser too) */
   choice_refused("none", "agent-safe", "applies no overlay at all");
   choice_refused("full-access", "agent-safe",
-                 "filesystem.default: write is above the base policy's read (and 38 more errors)");
+                 "filesystem.default: write is above the base policy's read (and 39 more errors)");
   choice_refused("development", "agent-safe",
-                 "filesystem.default: write is above the base policy's read (and 6 more errors)");
+                 "filesystem.default: write is above the base policy's read (and 7 more errors)");
   /* at least as strict: the presets that are, agent-safe itself */
   choice_ok("strict", "strict");
   choice_ok("read-only", "read-only");
@@ -829,7 +854,7 @@ static void test_annotation_choice(void)
     "openFiles": 1024, "scratch": "1G"}, "env": {"deny": ["AWS_*", "*_KEY", "*_SECRET", "*_TOKEN",
     "*PASSWORD*", "*_CREDENTIALS"]}}));
   choice_refused("nosecrets", "agent-safe",
-                 "filesystem.rules: `**/.env*` (none, priority 100) of preset agent-safe is missing (and 23 more errors)");
+                 "filesystem.rules: `**/.env*` (none, priority 100) of preset agent-safe is missing (and 24 more errors)");
   write_text("policies/noenv.json", JSON({"extends": "agent-safe", "env": {"deny": []}}));
   /* (extends concatenates env.deny: a child cannot drop it; a document of
    * its own can) */
@@ -860,7 +885,7 @@ static void test_annotation_choice(void)
     sbx_policy_free(p);
   }
   choice_refused("full-access", "policy.json",
-                 "filesystem.default: write is above the base policy's read (and 38 more errors)");
+                 "filesystem.default: write is above the base policy's read (and 39 more errors)");
   /* the comparison is with policy.json: a site tighter than agent-safe */
   write_text("policy.json", JSON({"name": "site", "extends": "agent-safe", "limits": {"pids": 100}}));
   choice_refused("agent-safe", "site", "limits.pids: 256 is above the base policy's 100");
@@ -1811,7 +1836,7 @@ static void test_canonical_digest(void)
                  "\"env\":{\"inherit\":\"all\",\"allow\":[],\"deny\":[],\"set\":{}},"
                  "\"limits\":{\"memory\":null,\"cpus\":null,\"pids\":null,\"openFiles\":null,"
                  "\"fileSize\":null,\"timeout\":null,\"lifetime\":null,\"scratch\":null},"
-                 "\"audit\":{\"path\":null}}");
+                 "\"audit\":{\"path\":null,\"commands\":false,\"maxBytes\":\"64M\"}}");
   }
   sbx_error_clear(&err);
 }
