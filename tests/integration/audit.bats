@@ -267,7 +267,10 @@ EXPECTED
 	run sbx audit --json --container nope "$AUDIT"
 	[ -z "$output" ]
 	# --follow prints what comes later
-	sbx audit --follow --json --event command_executed "$AUDIT" >"$BATS_TEST_TMPDIR/follow.out" &
+	# (the binary itself, not the sbx function: $! must be its pid, and no
+	# fd of bats' may stay open in it)
+	"$AGENTSBX" --root "$SBX_ROOT" audit --follow --json --event command_executed "$AUDIT" \
+		</dev/null >"$BATS_TEST_TMPDIR/follow.out" 2>&1 &
 	follower=$!
 	echo "$follower" >>"$BATS_TEST_TMPDIR/.pids"
 	sbx exec "$CID" /bin/echo later >/dev/null
