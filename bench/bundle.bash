@@ -45,3 +45,13 @@ bench_config() {
 }
 JSON
 }
+
+# bench_delete_all RUNTIME ROOT: delete -f every container RUNTIME lists
+# under --root ROOT (a benchmark's cleanup; a missing RUNTIME is fine)
+bench_delete_all() {
+	local rt="$1" root="$2" id
+	[ -n "$rt" ] || return 0
+	for id in $("$rt" --root "$root" list -q 2>/dev/null); do
+		"$rt" --root "$root" delete -f "$id" >/dev/null 2>&1 || true
+	done
+}

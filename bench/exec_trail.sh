@@ -27,10 +27,7 @@ RUNC="${RUNC:-$(command -v runc || true)}"
 
 tmp="$(mktemp -d /tmp/agentsbx-trailbench.XXXXXX)"
 cleanup() {
-	local id
-	for id in $("$AGENTSBX" --root "$tmp/root-agentsbx" list -q 2>/dev/null); do
-		"$AGENTSBX" --root "$tmp/root-agentsbx" delete -f "$id" >/dev/null 2>&1 || true
-	done
+	bench_delete_all "$AGENTSBX" "$tmp/root-agentsbx"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -34,15 +34,8 @@ SECRET_EVERY="${SECRET_EVERY:-64}" # one hidden entry every that many directorie
 
 tmp="$(mktemp -d /tmp/agentsbx-fsbench.XXXXXX)"
 cleanup() {
-	local id
-	for id in $("$AGENTSBX" --root "$tmp/root-agentsbx" list -q 2>/dev/null); do
-		"$AGENTSBX" --root "$tmp/root-agentsbx" delete -f "$id" >/dev/null 2>&1 || true
-	done
-	if [ -n "$RUNC" ]; then
-		for id in $("$RUNC" --root "$tmp/root-runc" list -q 2>/dev/null); do
-			"$RUNC" --root "$tmp/root-runc" delete -f "$id" >/dev/null 2>&1 || true
-		done
-	fi
+	bench_delete_all "$AGENTSBX" "$tmp/root-agentsbx"
+	bench_delete_all "$RUNC" "$tmp/root-runc"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

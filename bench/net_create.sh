@@ -26,15 +26,8 @@ RUNC="${RUNC:-$(command -v runc || true)}"
 
 tmp="$(mktemp -d /tmp/agentsbx-netbench.XXXXXX)"
 cleanup() {
-	local id
-	for id in $("$AGENTSBX" --root "$tmp/root" list -q 2>/dev/null); do
-		"$AGENTSBX" --root "$tmp/root" delete -f "$id" >/dev/null 2>&1 || true
-	done
-	if [ -n "$RUNC" ]; then
-		for id in $("$RUNC" --root "$tmp/root-runc" list -q 2>/dev/null); do
-			"$RUNC" --root "$tmp/root-runc" delete -f "$id" >/dev/null 2>&1 || true
-		done
-	fi
+	bench_delete_all "$AGENTSBX" "$tmp/root"
+	bench_delete_all "$RUNC" "$tmp/root-runc"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
