@@ -143,13 +143,30 @@ int sbx_pasta_spawn(const struct sbx_context *ctx, const char *id, pid_t pid,
                   "(apt-get install passt)", SBX_PASTA);
 }
 
+/* Is pid still the pasta started on nsfile?  Its command line names that
+ * file (unique to the container); its name does not say: Debian's pasta
+ * re-executes itself as passt or passt.avx2. */
+static bool is_our_pasta(long pid, const char *nsfile)
+{
+  cleanup_free char *argv = NULL;
+  char path[64];
+  size_t len;
+
+  snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+  if (sbx_read_file(path, &argv, &len, NULL) < 0)
+    return false;
+  for (size_t off = 0; off < len; off += strlen(argv + off) + 1)
+    if (strcmp(argv + off, nsfile) == 0)
+      return true;
+  return false;
+}
+
 void sbx_pasta_stop(const struct sbx_context *ctx, const char *id)
 {
   cleanup_free char *file = sbx_state_file(ctx, id, "pasta.pid");
   cleanup_free char *nsfile = sbx_state_file(ctx, id, "pasta.netns");
-  cleanup_free char *text = NULL, *comm = NULL;
+  cleanup_free char *text = NULL;
   cleanup_close int fd = -1;
-  char path[64];
   long pid;
 
   if (nsfile && (umount2(nsfile, MNT_DETACH) == 0 || errno == EINVAL || errno == ENOENT))
@@ -158,9 +175,7 @@ void sbx_pasta_stop(const struct sbx_context *ctx, const char *id)
       pid <= 0)
     return;
   fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-  /* only a process that is still our pasta */
-  snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-  if (fd >= 0 && sbx_read_file(path, &comm, NULL, NULL) == 0 && strncmp(comm, "pasta", 5) == 0)
+  if (fd >= 0 && nsfile && is_our_pasta(pid, nsfile))
     syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
   unlink(file);
 }

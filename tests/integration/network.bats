@@ -471,7 +471,7 @@ nft_learn() {
 		# the host-playing namespace is untouched, and pasta is gone with the container
 		ns_intact "$HOSTNS"
 		[ -z "$(in_ns "$HOSTNS" nft list tables)" ]
-		! pgrep -x pasta
+		[ -z "$(pgrep -f "pasta .*$SBX_ROOT/")" ]
 	done
 }
 
